@@ -1,0 +1,128 @@
+"""`codreamer`: dream a knowledge graph from the command line."""
+
+import asyncio
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from graph import graph
+from graph.context import DreamContext
+from graph.settings import SettingsError
+from graph.state import DreamInput, total_node_count
+from nodes.create_workspace import new_workspace_id
+from nodes.structured_call import LLMUnavailableError
+from sandbox.base import SandboxError
+
+app = typer.Typer(
+    help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
+)
+console = Console(stderr=True)
+OPTION_OF_FIELD = {
+    "customer": "--customer",
+    "product": "--product",
+    "children_count": "--children",
+    "generations_count_int": "--generations",
+}
+
+
+@app.callback()
+def _root() -> None:
+    """CoDreamer."""
+
+
+@app.command()
+def dream(
+    customer: Annotated[str, typer.Option(help="The customer and the job they need done.")],
+    product: Annotated[str, typer.Option(help="The product.")],
+    children: Annotated[int, typer.Option(min=1, max=10, help="K: children per node (1-10).")] = 2,
+    generations: Annotated[int, typer.Option(min=1, max=6, help="G: generations (1-6).")] = 3,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Grow a graph from the Customer Job, K children per node for G generations."""
+    dream_input = validated_input(customer, product, children, generations)
+    try:
+        context = DreamContext()
+    except SettingsError as error:
+        raise typer.BadParameter(str(error)) from None
+    workspace_id = new_workspace_id()
+    console.print(f"dream: {workspace_id}", highlight=False)
+    try:
+        output = asyncio.run(run_with_progress(dream_input, context, workspace_id))
+    except (LLMUnavailableError, SandboxError) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    print_summary(output)
+    if as_json:
+        sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
+
+
+def validated_input(customer: str, product: str, children: int, generations: int) -> DreamInput:
+    """The dream's input, or a usage error (exit 2) naming the offending option."""
+    try:
+        return DreamInput(
+            customer=customer,
+            product=product,
+            children_count=children,
+            generations_count_int=generations,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        option = OPTION_OF_FIELD.get(field, "--children/--generations")
+        raise typer.BadParameter(
+            first["msg"].removeprefix("Value error, "), param_hint=option
+        ) from None
+
+
+async def run_with_progress(
+    dream_input: DreamInput, context: DreamContext, workspace_id: str
+) -> dict[str, Any]:
+    """Run the dream, printing a line per finished step; returns the dream's output."""
+    total = total_node_count(dream_input.children_count, dream_input.generations_count_int)
+    seen: set[str] = set()
+    calls = 0
+    output: dict[str, Any] = {}
+    config = {"configurable": {"thread_id": workspace_id}}
+    with console.status("starting", spinner="dots") as status:
+        async for update in graph.astream(
+            dream_input.model_dump(), config, context=context, stream_mode="updates"
+        ):
+            for step, values in update.items():
+                values = values or {}
+                seen.update(values.get("nodes_by_id", {}))
+                calls += (values.get("usage") or {}).get("llm_calls", 0)
+                if step == "save_generation":
+                    console.log(
+                        f"generation {values['generation']}/{dream_input.generations_count_int}: "
+                        f"{len(seen)}/{total} nodes, {calls} LLM calls"
+                    )
+                if step == "finalize":
+                    output = values
+                status.update(f"{step}: {len(seen)}/{total} nodes, {calls} LLM calls")
+    return output
+
+
+def print_summary(output: dict[str, Any]) -> None:
+    metadata = output["metadata"]
+    usage = metadata["usage"]
+    table = Table(title="dream complete", show_header=False)
+    table.add_row("nodes", str(metadata["totalNodes"]))
+    table.add_row("generations", f"{metadata['generations']} (K={metadata['childrenCount']})")
+    table.add_row("time", f"{metadata['generationTime'] / 1000:.1f} s")
+    table.add_row("model", metadata["model"])
+    table.add_row("LLM calls", str(usage["llm_calls"]))
+    table.add_row("tokens", f"{usage['input_tokens']} in, {usage['output_tokens']} out")
+    table.add_row("warnings", str(len(metadata["warnings"])))
+    table.add_row("workspace", metadata["workspacePath"])
+    console.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,5 @@
+"""The dream graph: `from graph import graph; graph.invoke({"customer": ..., "product": ...})`."""
+
+from graph.builder import builder, graph
+
+__all__ = ["builder", "graph"]

@@ -1,0 +1,36 @@
+"""The dream as a LangGraph state machine, compiled as `graph`."""
+
+from langgraph.graph import END, START, StateGraph
+
+from graph.context import DreamContext
+from graph.routing import route_generation
+from graph.state import DreamInput, DreamOutput, DreamState
+from graph.sync_bridge import sync_and_async
+from nodes.connect_to_product import connect_to_product
+from nodes.create_workspace import create_workspace
+from nodes.expand_generation import expand_generation
+from nodes.finalize import finalize
+from nodes.init_anchors import init_anchors
+from nodes.save_generation import save_generation
+
+GENERATION_ROUTES = ["expand_generation", "connect_to_product"]
+
+builder = StateGraph(
+    DreamState, context_schema=DreamContext, input_schema=DreamInput, output_schema=DreamOutput
+)
+builder.add_node(sync_and_async(create_workspace))
+builder.add_node(sync_and_async(init_anchors))
+builder.add_node(sync_and_async(expand_generation))
+builder.add_node(sync_and_async(save_generation))
+builder.add_node(sync_and_async(connect_to_product))
+builder.add_node(sync_and_async(finalize))
+
+builder.add_edge(START, "create_workspace")
+builder.add_edge("create_workspace", "init_anchors")
+builder.add_conditional_edges("init_anchors", route_generation, GENERATION_ROUTES)
+builder.add_edge("expand_generation", "save_generation")
+builder.add_conditional_edges("save_generation", route_generation, GENERATION_ROUTES)
+builder.add_edge("connect_to_product", "finalize")
+builder.add_edge("finalize", END)
+
+graph = builder.compile(name="CoDreamer")

@@ -1,0 +1,41 @@
+"""Process-wide settings from the environment and `.env`, validated once."""
+
+from functools import cache
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """The environment or `.env` holds a value CoDreamer cannot run with."""
+
+
+class Settings(BaseSettings):
+    """Server-side configuration. Secrets and endpoints live here, never in a request."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    model: str = Field(default="auto", alias="CODREAMER_MODEL", min_length=1)
+    max_concurrency: int = Field(default=32, alias="CODREAMER_MAX_CONCURRENCY", ge=1, le=4096)
+    workspaces_dir: str = Field(default=".codreamer/workspaces", alias="CODREAMER_WORKSPACES")
+    llm_timeout: float = Field(default=120.0, alias="CODREAMER_LLM_TIMEOUT", gt=0, le=3600)
+    llm_retries: int = Field(default=3, alias="CODREAMER_LLM_RETRIES", ge=0, le=10)
+    embedded_slots: int = Field(default=8, alias="CODREAMER_EMBEDDED_SLOTS", ge=1, le=64)
+    use_daytona: bool = Field(default=False, alias="USE_DAYTONA")
+    use_workflow: bool = Field(default=True, alias="USE_WORKFLOW")
+    keep_daytona_workspace: bool = Field(default=False, alias="KEEP_DAYTONA_WORKSPACE")
+
+
+@cache
+def get_settings() -> Settings:
+    """Load settings once; raise `SettingsError` naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise SettingsError(f"invalid CoDreamer settings: {problems}") from None

@@ -1,0 +1,153 @@
+"""What flows through a dream: its input, the working state and its output."""
+
+import operator
+from typing import Annotated, Any, NotRequired, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CUSTOMER_JOB = "Customer Job"
+PRODUCT_FEATURE = "Product Feature"
+ANCHOR_IDS = frozenset({CUSTOMER_JOB, PRODUCT_FEATURE})
+MAX_TEXT_CHARS = 2_000
+MAX_TOTAL_NODES = 20_000
+
+
+class Edge(TypedDict):
+    """A directed link from the node that holds it to `target_id`."""
+
+    target_id: str
+    relationship: str
+    rationale: str
+
+
+class Node(TypedDict):
+    """A node as the original CoDreamer frontend reads it (`id`, `content`, `edge`) plus extras."""
+
+    id: str
+    content: str
+    edge: list[Edge]
+    name: str
+    """Short label the LLM gave the idea (the anchors' ids for anchors)."""
+    generation: int
+    """0 for the anchors, N for nodes grown in generation N."""
+    parent_id: str | None
+
+
+class Usage(TypedDict):
+    """LLM usage summed over a dream."""
+
+    llm_calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+def add_usage(left: Usage | None, right: Usage | None) -> Usage:
+    """Reducer: sum two usage records."""
+    left = left or empty_usage()
+    right = right or empty_usage()
+    return {key: left[key] + right[key] for key in left}  # type: ignore[return-value]
+
+
+def empty_usage() -> Usage:
+    return {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0}
+
+
+def merge_nodes(left: dict[str, Node] | None, right: dict[str, Node] | None) -> dict[str, Node]:
+    """Reducer: add new nodes and replace updated ones (a parent that gained edges)."""
+    return {**(left or {}), **(right or {})}
+
+
+def total_node_count(children_count: int, generations: int) -> int:
+    """Both anchors plus K + K^2 + ... + K^G grown nodes."""
+    return 2 + sum(children_count**generation for generation in range(1, generations + 1))
+
+
+class DreamInput(BaseModel):
+    """What a dream needs: who the customer is, the product, and how big to grow the graph."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description="The customer and the job they need done (the 'Customer Job' anchor).",
+    )
+    product: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description="The product (the 'Product Feature' anchor).",
+    )
+    children_count: int = Field(default=2, ge=1, le=10, description="K: children per node.")
+    generations_count_int: int = Field(
+        default=3, ge=1, le=6, description="G: generations grown from the Customer Job."
+    )
+
+    @model_validator(mode="after")
+    def _check_total_size(self) -> "DreamInput":
+        total = total_node_count(self.children_count, self.generations_count_int)
+        if total > MAX_TOTAL_NODES:
+            raise ValueError(
+                f"children_count={self.children_count} and "
+                f"generations_count_int={self.generations_count_int} give {total} nodes; "
+                f"the limit is {MAX_TOTAL_NODES}. Lower one of them."
+            )
+        return self
+
+
+class DreamState(TypedDict):
+    """Working state of a dream, checkpointed after every step."""
+
+    customer: str
+    product: str
+    children_count: int
+    generations_count_int: int
+    settings: NotRequired[dict[str, Any]]
+    """The run settings (`DreamContext` as a dict), fixed when the dream starts so a resume reuses them."""
+    workspace_id: NotRequired[str]
+    """Id of the dream's workspace; also the LangGraph thread id of a resumable run."""
+    sandbox: NotRequired[str]
+    """Backend holding the workspace: "local" or "daytona"."""
+    sandbox_id: NotRequired[str | None]
+    """The Daytona sandbox id (None on the local backend)."""
+    workspace_path: NotRequired[str]
+    """Where the workspace files live (a local directory or a path in the sandbox)."""
+    started_at: NotRequired[float]
+    """Unix time the dream started."""
+    generation: NotRequired[int]
+    """How many generations are complete."""
+    nodes_by_id: Annotated[dict[str, Node], merge_nodes]
+    usage: Annotated[Usage, add_usage]
+    warnings: Annotated[list[str], operator.add]
+    """Failures the dream survived (a parent left unexpanded, an unjudged link, a lost file)."""
+    nodes: NotRequired[list[Node]]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class DreamOutput(TypedDict):
+    """The seed's response: every node (anchors included) and the run's metadata."""
+
+    nodes: list[Node]
+    metadata: dict[str, Any]
+
+
+class ParentTask(TypedDict):
+    """One parent to expand, with the chain of ideas that led to it."""
+
+    node: Node
+    path: list[str]
+    """Names from the Customer Job down to this parent."""
+    first_child_number: int
+    """Sequence number of this parent's first child; the id suffix that keeps ids unique."""
+
+
+class ExpandTask(TypedDict):
+    """Input of one `expand_generation` task: a chunk of one generation's parents."""
+
+    customer: str
+    product: str
+    children_count: int
+    generation: int
+    workspace_id: str
+    sandbox: str
+    settings: dict[str, Any]
+    parents: list[ParentTask]

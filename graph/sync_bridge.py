@@ -1,0 +1,35 @@
+"""Let `graph.invoke` (sync) run the async nodes: they run on one background event loop."""
+
+import asyncio
+import functools
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langgraph._internal._runnable import RunnableCallable
+
+_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    """One long-lived loop in a daemon thread, shared by every sync caller of the process."""
+    global _loop
+    with _lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="codreamer-sync", daemon=True).start()
+        return _loop
+
+
+def sync_and_async(node: Callable[..., Awaitable[Any]]) -> RunnableCallable:
+    """A graph node that runs `node` natively under ainvoke and on the background loop under invoke.
+
+    The caller's context variables (LangGraph's config) travel with the coroutine.
+    """
+
+    @functools.wraps(node)
+    def run_blocking(*args: Any, **kwargs: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(node(*args, **kwargs), _background_loop()).result()
+
+    return RunnableCallable(run_blocking, node, name=node.__name__)

@@ -1,0 +1,1 @@
+"""The dream's nodes, prompts and model loading."""

@@ -1,0 +1,123 @@
+"""Node: link every leaf to the "Product Feature" anchor, one LLM call per parent of leaves."""
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from graph.context import DreamContext
+from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, DreamState, Edge, Node, Usage, add_usage
+from nodes.llm import load_chat_model
+from nodes.prompts import CONNECT_TO_PRODUCT_PROMPT, SYSTEM_PROMPT
+from nodes.schemas import Link, Links, links_schema
+from nodes.structured_call import AnswerRejectedError, call_structured, dream_limiter
+from nodes.workspace_files import (
+    CONNECTIONS_LOG,
+    ERRORS_LOG,
+    FINAL_GRAPH_FILE,
+    append_log,
+    graph_json,
+    open_workspace,
+    write_file,
+)
+
+TOKENS_PER_LINK = 120
+UNJUDGED_RELATIONSHIP = "addressed by"
+UNJUDGED_RATIONALE = "Not judged: the model gave no usable answer for this link (see errors.log)."
+
+
+def leaves_by_parent(nodes: dict[str, Node]) -> dict[str | None, list[Node]]:
+    """Non-anchor nodes without children, grouped by their parent."""
+    groups: dict[str | None, list[Node]] = defaultdict(list)
+    for node in nodes.values():
+        if node["id"] not in ANCHOR_IDS and not node["edge"]:
+            groups[node["parent_id"]].append(node)
+    return groups
+
+
+def expected_links(count: int):
+    """A check that keeps the first `count` links, or rejects an answer with fewer."""
+
+    def check(answer: Links) -> Links:
+        if len(answer.links) < count:
+            raise AnswerRejectedError(f"asked for {count} links, got {len(answer.links)}")
+        return Links(links=answer.links[:count])
+
+    return check
+
+
+async def connect_to_product(state: DreamState) -> dict[str, Any]:
+    """Write final-graph.json, then give each leaf an edge to "Product Feature"."""
+    nodes = state["nodes_by_id"]
+    workspace = await open_workspace(state)
+    warnings = await write_file(workspace, FINAL_GRAPH_FILE, graph_json(nodes))
+    context = DreamContext(**state["settings"])
+    groups = list(leaves_by_parent(nodes).values())
+    results = await asyncio.gather(*(_judge(state, context, leaves) for leaves in groups))
+    linked: dict[str, Node] = {}
+    usage: Usage | None = None
+    log_lines: list[str] = []
+    failures: list[str] = []
+    unjudged: list[str] = []
+    for leaves, (links, group_usage, group_failures) in zip(groups, results, strict=True):
+        usage = add_usage(usage, group_usage)
+        failures += [
+            f"connection of {leaves[0]['parent_id']}'s leaves: {f}" for f in group_failures
+        ]
+        if links is None:
+            unjudged.append(
+                f"links of {len(leaves)} leaves under {leaves[0]['parent_id']} were not judged; "
+                f"they read '{UNJUDGED_RELATIONSHIP}'"
+            )
+        for leaf, edge in zip(leaves, _edges(links, len(leaves)), strict=True):
+            linked[leaf["id"]] = {**leaf, "edge": [*leaf["edge"], edge]}
+            log_lines.append(f"{leaf['id']} -[{edge['relationship']}]-> {PRODUCT_FEATURE}")
+    warnings += await append_log(workspace, CONNECTIONS_LOG, *log_lines)
+    if failures or unjudged:
+        warnings += unjudged + await append_log(workspace, ERRORS_LOG, *failures, *unjudged)
+    return {"nodes_by_id": linked, "usage": usage, "warnings": warnings}
+
+
+async def _judge(
+    state: DreamState, context: DreamContext, leaves: list[Node]
+) -> tuple[list[Link] | None, Usage, list[str]]:
+    count = len(leaves)
+    ideas = "\n".join(
+        f"{number}. <idea>{leaf['name']}: {leaf['content']}</idea>"
+        for number, leaf in enumerate(leaves, 1)
+    )
+    prompt = CONNECT_TO_PRODUCT_PROMPT.format(
+        customer=state["customer"], product=state["product"], ideas=ideas, count=count
+    )
+    outcome = await call_structured(
+        load_chat_model(context.model, context.temperature, context.llm_timeout),
+        links_schema(count),
+        [SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)],
+        check=expected_links(count),
+        retries=context.llm_retries,
+        limiter=dream_limiter(state["workspace_id"], context.max_concurrency),
+        max_tokens=TOKENS_PER_LINK * count + 60,
+    )
+    links = outcome.value.links if outcome.value else None
+    return links, outcome.usage, outcome.failures
+
+
+def _edges(links: list[Link] | None, count: int) -> list[Edge]:
+    if links is None:
+        return [
+            {
+                "target_id": PRODUCT_FEATURE,
+                "relationship": UNJUDGED_RELATIONSHIP,
+                "rationale": UNJUDGED_RATIONALE,
+            }
+            for _ in range(count)
+        ]
+    return [
+        {
+            "target_id": PRODUCT_FEATURE,
+            "relationship": link.relationship.strip(),
+            "rationale": link.rationale.strip(),
+        }
+        for link in links
+    ]

@@ -1,0 +1,40 @@
+"""Node: open the dream's workspace and fix its run settings."""
+
+import time
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
+
+from graph.context import DreamContext, resolve_context
+from graph.state import DreamState, empty_usage
+from nodes.workspace_files import ERRORS_LOG, write_file
+from sandbox.factory import get_backend
+
+
+def new_workspace_id() -> str:
+    """A sortable, unique dream id such as `dream-20261129-093100-1a2b3c4d`."""
+    return f"dream-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+async def create_workspace(state: DreamState, runtime: Runtime[DreamContext]) -> dict[str, Any]:
+    """Create the workspace (named by the run's thread id when there is one)."""
+    context = resolve_context(runtime.context)
+    thread_id = get_config().get("configurable", {}).get("thread_id")
+    workspace_id = str(thread_id) if thread_id else new_workspace_id()
+    workspace = await get_backend(context.sandbox).create(workspace_id)
+    warnings = await write_file(workspace, ERRORS_LOG, "")
+    return {
+        "settings": asdict(context),
+        "workspace_id": workspace.id,
+        "sandbox": workspace.backend,
+        "sandbox_id": workspace.sandbox_id,
+        "workspace_path": workspace.path,
+        "started_at": time.time(),
+        "generation": 0,
+        "usage": empty_usage(),
+        "warnings": warnings,
+    }

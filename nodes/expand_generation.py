@@ -1,0 +1,111 @@
+"""Node: grow one chunk of a generation, K children per parent, all parents at once."""
+
+import asyncio
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from slugify import slugify
+
+from graph.context import DreamContext
+from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage
+from nodes.llm import load_chat_model
+from nodes.prompts import EXPAND_GENERATION_PROMPT, SYSTEM_PROMPT
+from nodes.schemas import Child, Children, children_schema
+from nodes.structured_call import AnswerRejectedError, call_structured, dream_limiter
+from nodes.workspace_files import ERRORS_LOG, append_log, open_workspace
+
+TOKENS_PER_CHILD = 220
+
+
+def node_id(name: str, number: int) -> str:
+    """A slug of the model's short name plus the node's sequence number (unique per dream)."""
+    return f"{slugify(name, max_length=40, word_boundary=True) or 'idea'}-{number:x}"
+
+
+def expected_children(count: int):
+    """A check that keeps the first `count` children, or rejects an answer with fewer."""
+
+    def check(answer: Children) -> Children:
+        if len(answer.children) < count:
+            raise AnswerRejectedError(f"asked for {count} children, got {len(answer.children)}")
+        return Children(children=answer.children[:count])
+
+    return check
+
+
+async def expand_generation(task: ExpandTask) -> dict[str, Any]:
+    """Ask the model for K children of every parent in the task; record what failed."""
+    context = DreamContext(**task["settings"])
+    results = await asyncio.gather(*(_expand_parent(task, context, p) for p in task["parents"]))
+    nodes: dict[str, Node] = {}
+    usage: Usage | None = None
+    failures: list[str] = []
+    warnings: list[str] = []
+    for parent, (children, parent_usage, parent_failures) in zip(
+        task["parents"], results, strict=True
+    ):
+        usage = add_usage(usage, parent_usage)
+        failures += [
+            f"generation {task['generation']} parent {parent['node']['id']}: {f}"
+            for f in parent_failures
+        ]
+        if children is None:
+            warnings.append(
+                f"generation {task['generation']}: parent {parent['node']['id']} was not expanded "
+                f"(see {ERRORS_LOG}); it stays a leaf"
+            )
+            continue
+        nodes.update(_grow(parent, children, task["generation"]))
+    if failures or warnings:
+        warnings += await append_log(await open_workspace(task), ERRORS_LOG, *failures, *warnings)
+    return {"nodes_by_id": nodes, "usage": usage, "warnings": warnings}
+
+
+async def _expand_parent(
+    task: ExpandTask, context: DreamContext, parent: ParentTask
+) -> tuple[list[Child] | None, Usage, list[str]]:
+    count = task["children_count"]
+    prompt = EXPAND_GENERATION_PROMPT.format(
+        customer=task["customer"],
+        product=task["product"],
+        path=" -> ".join(parent["path"]),
+        parent_name=parent["node"]["name"],
+        parent_content=parent["node"]["content"],
+        count=count,
+    )
+    outcome = await call_structured(
+        load_chat_model(context.model, context.temperature, context.llm_timeout),
+        children_schema(count),
+        [SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)],
+        check=expected_children(count),
+        retries=context.llm_retries,
+        limiter=dream_limiter(task["workspace_id"], context.max_concurrency),
+        max_tokens=TOKENS_PER_CHILD * count + 60,
+    )
+    children = outcome.value.children if outcome.value else None
+    return children, outcome.usage, outcome.failures
+
+
+def _grow(parent: ParentTask, children: list[Child], generation: int) -> dict[str, Node]:
+    """The new children and the parent with an edge to each."""
+    grown: dict[str, Node] = {}
+    edges = []
+    for offset, child in enumerate(children):
+        child_id = node_id(child.name, parent["first_child_number"] + offset)
+        grown[child_id] = {
+            "id": child_id,
+            "content": child.content.strip(),
+            "edge": [],
+            "name": child.name.strip(),
+            "generation": generation,
+            "parent_id": parent["node"]["id"],
+        }
+        edges.append(
+            {
+                "target_id": child_id,
+                "relationship": child.relationship.strip(),
+                "rationale": child.rationale.strip(),
+            }
+        )
+    parent_node = parent["node"]
+    return {parent_node["id"]: {**parent_node, "edge": [*parent_node["edge"], *edges]}, **grown}

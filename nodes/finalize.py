@@ -1,0 +1,43 @@
+"""Node: assemble the seed's `{nodes, metadata}` answer and save it as results.json."""
+
+import json
+import time
+from typing import Any
+
+from graph.state import DreamState
+from nodes.llm import describe_model
+from nodes.workspace_files import RESULTS_FILE, open_workspace, write_file
+
+WORKFLOW_MODE = "workflow"
+
+
+def dream_metadata(state: DreamState, mode: str) -> dict[str, Any]:
+    """The metadata the seed's frontend reads, plus where the workspace is and what went wrong."""
+    return {
+        "totalNodes": len(state["nodes_by_id"]),
+        "generationTime": round((time.time() - state["started_at"]) * 1000),
+        "generations": state["generations_count_int"],
+        "childrenCount": state["children_count"],
+        "workspaceId": state["workspace_id"],
+        "daytonaWorkspaceId": state["sandbox_id"] if state["sandbox"] == "daytona" else None,
+        "sandbox": state["sandbox"],
+        "workspacePath": state["workspace_path"],
+        "mode": mode,
+        "model": describe_model(state["settings"]["model"]),
+        "usage": state["usage"],
+        "warnings": state["warnings"],
+    }
+
+
+async def finalize(state: DreamState) -> dict[str, Any]:
+    """Write results.json (atomically) and return the dream's output."""
+    output = {
+        "nodes": list(state["nodes_by_id"].values()),
+        "metadata": dream_metadata(state, WORKFLOW_MODE),
+    }
+    workspace = await open_workspace(state)
+    warnings = await write_file(
+        workspace, RESULTS_FILE, json.dumps(output, ensure_ascii=False, indent=1)
+    )
+    output["metadata"]["warnings"] = [*state["warnings"], *warnings]
+    return output

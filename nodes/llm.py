@@ -1,0 +1,113 @@
+"""Chat model loading: the embedded model or any OpenAI-compatible endpoint, one setting away."""
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_openai import ChatOpenAI
+
+from graph.settings import get_settings
+from nodes.embedded_llm import EMBEDDED_MODEL_NAME, embedded_base_url
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+OPENAI_URL = "https://api.openai.com/v1"
+PLACEHOLDER_API_KEY = "not-needed"
+"""Sent to endpoints that take no key (the embedded server, Ollama, vLLM)."""
+_models_by_loop: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple, "LoadedModel"]
+] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A chat model and the name to report for it (never a key or a URL with credentials)."""
+
+    chat_model: BaseChatModel
+    name: str
+    endpoint: str
+
+
+def describe_model(spec: str) -> str:
+    """The name a dream reports for the model `spec` resolves to, without loading it."""
+    kind, name = _resolve(spec)
+    return f"embedded:{EMBEDDED_MODEL_NAME}" if kind == "embedded" else name
+
+
+def load_chat_model(spec: str, temperature: float, timeout: float) -> LoadedModel:
+    """Load the model `spec` names (see `DreamContext.model`); clients are reused per process.
+
+    Retries are ours (see `structured_call`), so the client's own are off.
+    """
+    settings = get_settings()
+    kind, name = _resolve(spec)
+    if kind == "embedded":
+        url = embedded_base_url(settings.embedded_slots)
+        return _load(kind, EMBEDDED_MODEL_NAME, url, PLACEHOLDER_API_KEY, temperature, timeout)
+    if kind == "openai":
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return _load(
+            kind, name, settings.openai_base_url, key or PLACEHOLDER_API_KEY, temperature, timeout
+        )
+    return _load(kind, name, None, None, temperature, timeout)
+
+
+def _load(
+    kind: str,
+    name: str,
+    base_url: str | None,
+    api_key: str | None,
+    temperature: float,
+    timeout: float,
+) -> LoadedModel:
+    """One client per event loop: async HTTP clients cannot cross loops."""
+    loop = asyncio.get_running_loop()
+    key = (kind, name, base_url, api_key, temperature, timeout)
+    models = _models_by_loop.setdefault(loop, {})
+    if key not in models:
+        models[key] = _build(*key)
+    return models[key]
+
+
+def _build(
+    kind: str,
+    name: str,
+    base_url: str | None,
+    api_key: str | None,
+    temperature: float,
+    timeout: float,
+) -> LoadedModel:
+    if kind == "init_chat_model":
+        from langchain.chat_models import init_chat_model
+
+        model = init_chat_model(name, temperature=temperature, timeout=timeout, max_retries=0)
+        return LoadedModel(model, name, name.split(":", 1)[0])
+    chat_model = ChatOpenAI(
+        model=name,
+        base_url=base_url,
+        api_key=api_key,
+        temperature=temperature,
+        timeout=timeout,
+        max_retries=0,
+        http_async_client=openai.DefaultAsyncHttpxClient(),
+    )
+    label = f"embedded:{name}" if kind == "embedded" else name
+    return LoadedModel(chat_model, label, base_url or OPENAI_URL)
+
+
+def _resolve(spec: str) -> tuple[str, str]:
+    """("embedded" | "openai" | "init_chat_model", model name) for a model setting."""
+    settings = get_settings()
+    spec = spec.strip()
+    if spec == "embedded":
+        return "embedded", EMBEDDED_MODEL_NAME
+    if spec == "auto":
+        if settings.openai_api_key or settings.openai_base_url:
+            return "openai", DEFAULT_OPENAI_MODEL
+        return "embedded", EMBEDDED_MODEL_NAME
+    if spec.startswith("openai:"):
+        return "openai", spec.removeprefix("openai:")
+    if ":" in spec:
+        return "init_chat_model", spec
+    return "openai", spec

@@ -1,0 +1,29 @@
+"""Node: close a generation: checkpoint file, progress log line, counter."""
+
+from typing import Any
+
+from graph.state import DreamState
+from nodes.workspace_files import (
+    GENERATION_LOG,
+    append_log,
+    checkpoint_file,
+    graph_json,
+    open_workspace,
+    write_file,
+)
+
+
+async def save_generation(state: DreamState) -> dict[str, Any]:
+    """Write `checkpoint-gen{N}.json` and a `generation.log` line, then count the generation."""
+    generation = state["generation"] + 1
+    nodes = state["nodes_by_id"]
+    grown = sum(1 for node in nodes.values() if node["generation"] == generation)
+    workspace = await open_workspace(state)
+    warnings = await write_file(workspace, checkpoint_file(generation), graph_json(nodes))
+    warnings += await append_log(
+        workspace,
+        GENERATION_LOG,
+        f"generation {generation}/{state['generations_count_int']}: {grown} new nodes, "
+        f"{len(nodes)} in total, {state['usage']['llm_calls']} LLM calls so far",
+    )
+    return {"generation": generation, "warnings": warnings}

@@ -1,0 +1,144 @@
+"""One structured LLM call, retried with backoff, bounded per dream, with its usage counted."""
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import openai
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from graph.state import Usage, empty_usage
+from nodes.llm import LoadedModel
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+MAX_RETRY_AFTER_SECONDS = 60.0
+_backoff = wait_exponential_jitter(multiplier=0.5, max=8, jitter=0.5)
+_limiters: weakref.WeakValueDictionary[str, asyncio.Semaphore] = weakref.WeakValueDictionary()
+
+
+class LLMUnavailableError(RuntimeError):
+    """The LLM endpoint cannot serve this dream (unreachable, key or model refused). Fatal."""
+
+
+class AnswerRejectedError(ValueError):
+    """The model answered, but not with what was asked (bad JSON, wrong number of items)."""
+
+
+@dataclass
+class CallOutcome(Generic[SchemaT]):
+    """The parsed answer (None if every attempt failed), the usage spent, and each failure."""
+
+    value: SchemaT | None = None
+    usage: Usage = field(default_factory=empty_usage)
+    failures: list[str] = field(default_factory=list)
+
+
+def dream_limiter(dream_id: str, max_concurrency: int) -> asyncio.Semaphore:
+    """The semaphore bounding one dream's LLM calls in flight (shared by all its tasks)."""
+    limiter = _limiters.get(dream_id)
+    if limiter is None:
+        limiter = asyncio.Semaphore(max_concurrency)
+        _limiters[dream_id] = limiter
+    return limiter
+
+
+async def call_structured(
+    model: LoadedModel,
+    schema: type[SchemaT],
+    messages: list[BaseMessage],
+    *,
+    check: Callable[[SchemaT], SchemaT],
+    retries: int,
+    limiter: asyncio.Semaphore,
+    max_tokens: int,
+) -> CallOutcome[SchemaT]:
+    """Ask for `schema`; retry transport errors, 429/5xx, bad JSON and answers `check` rejects.
+
+    Raises `LLMUnavailableError` when the endpoint is unreachable or refuses the request.
+    """
+    runnable = model.chat_model.bind(max_tokens=max_tokens).with_structured_output(
+        schema, method="json_schema", include_raw=True
+    )
+    outcome: CallOutcome[SchemaT] = CallOutcome()
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(retries + 1),
+        wait=_wait,
+        retry=retry_if_exception(_is_retryable),
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    async with limiter:
+                        answer = await runnable.ainvoke(messages)
+                    _count(outcome.usage, answer["raw"])
+                    outcome.value = _accept(answer, check)
+                except Exception as error:
+                    if isinstance(error, openai.APIStatusError):
+                        outcome.usage["llm_calls"] += 1
+                    outcome.failures.append(_describe(error, model))
+                    raise
+    except (AnswerRejectedError, openai.APITimeoutError):
+        return outcome
+    except openai.APIConnectionError as error:
+        raise LLMUnavailableError(
+            f"LLM endpoint {model.endpoint} is unreachable: {error}"
+        ) from None
+    except openai.APIStatusError as error:
+        if _is_retryable(error):
+            return outcome
+        raise LLMUnavailableError(
+            f"LLM endpoint {model.endpoint} refused the request (HTTP {error.status_code}): "
+            f"{error.message}. Check the model name and API key settings."
+        ) from None
+    return outcome
+
+
+def _accept(answer: dict, check: Callable[[SchemaT], SchemaT]) -> SchemaT:
+    if answer.get("parsing_error") is not None or answer.get("parsed") is None:
+        raise AnswerRejectedError(
+            f"answer was not valid JSON for the schema: {answer.get('parsing_error')}"
+        )
+    return check(answer["parsed"])
+
+
+def _count(usage: Usage, message: BaseMessage) -> None:
+    usage["llm_calls"] += 1
+    metadata = getattr(message, "usage_metadata", None) or {}
+    usage["input_tokens"] += metadata.get("input_tokens", 0)
+    usage["output_tokens"] += metadata.get("output_tokens", 0)
+
+
+def _is_retryable(error: BaseException) -> bool:
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in (408, 409, 429) or error.status_code >= 500
+    return isinstance(error, AnswerRejectedError | openai.APIConnectionError)
+
+
+def _wait(state: RetryCallState) -> float:
+    """Honour a 429's Retry-After; otherwise exponential backoff with jitter."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, openai.APIStatusError):
+        retry_after = error.response.headers.get("retry-after")
+        try:
+            return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
+        except (TypeError, ValueError):
+            pass
+    return _backoff(state)
+
+
+def _describe(error: BaseException, model: LoadedModel) -> str:
+    if isinstance(error, openai.APIStatusError):
+        return f"{model.name}: HTTP {error.status_code} {error.message}"
+    return f"{model.name}: {type(error).__name__}: {error}"

@@ -1,0 +1,93 @@
+"""The sandbox protocol: a workspace a dream writes its files into and may run commands in."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+OUR_LABEL = "codreamer"
+"""Label key marking a sandbox as CoDreamer's; its value is the workspace (dream) id."""
+MAX_OUTPUT_CHARS = 1_000_000
+SECRET_ENV_PATTERN = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command or a piece of code printed, and how it ended."""
+
+    exit_code: int
+    output: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """A workspace as its backend lists it."""
+
+    id: str
+    backend: str
+    path: str
+    sandbox_id: str | None = None
+    state: str = "unknown"
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class SandboxError(RuntimeError):
+    """A sandbox operation failed; the message names the backend and the cause."""
+
+
+class SandboxGoneError(SandboxError):
+    """The workspace no longer exists. Start a new dream instead of retrying the call."""
+
+
+class SandboxPathError(SandboxError, ValueError):
+    """A path points outside the workspace; it is refused, never followed."""
+
+
+class Workspace(Protocol):
+    """One live workspace. Relative paths are relative to `path`."""
+
+    id: str
+    backend: str
+    path: str
+    sandbox_id: str | None
+
+    async def execute(
+        self,
+        command: str,
+        *,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> ExecResult: ...
+
+    async def run_code(self, code: str, *, timeout: float = 60) -> ExecResult: ...
+
+    async def write_file(self, path: str, data: str | bytes) -> None:
+        """Write the whole file atomically: readers see the old or the new content, never half."""
+
+    async def append_file(self, path: str, text: str) -> None: ...
+
+    async def read_file(self, path: str) -> bytes: ...
+
+    async def list_files(self, path: str = ".") -> list[str]: ...
+
+
+class SandboxBackend(Protocol):
+    """Creates, finds and deletes workspaces of one kind."""
+
+    name: str
+
+    async def create(self, workspace_id: str) -> Workspace: ...
+
+    async def connect(self, workspace_id: str) -> Workspace:
+        """The existing workspace; `SandboxGoneError` when there is none."""
+
+    async def destroy(self, workspace_id: str) -> None: ...
+
+    async def list(self) -> list[WorkspaceInfo]:
+        """Every workspace of ours this backend can see, including ones left by crashed runs."""
+
+
+def strip_secrets(env: dict[str, str]) -> dict[str, str]:
+    """A copy of `env` without API keys, tokens and passwords."""
+    return {key: value for key, value in env.items() if not SECRET_ENV_PATTERN.search(key)}

@@ -1,0 +1,18 @@
+"""Pick a sandbox backend by name; backends are imported only when chosen."""
+
+from graph.settings import get_settings
+from sandbox.base import SandboxBackend
+
+
+def get_backend(name: str) -> SandboxBackend:
+    """The backend called `name` ("local" or "daytona"), configured from settings."""
+    settings = get_settings()
+    if name == "local":
+        from sandbox.local import LocalBackend
+
+        return LocalBackend(settings.workspaces_dir)
+    if name == "daytona":
+        from sandbox.daytona import DaytonaBackend
+
+        return DaytonaBackend.from_settings(settings)
+    raise ValueError(f"unknown sandbox {name!r}: use 'local' or 'daytona'")

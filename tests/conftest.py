@@ -1,0 +1,55 @@
+"""Shared fixtures: an isolated environment per test and a loopback OpenAI-compatible server."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.settings import get_settings
+from tests.openai_server import FakeOpenAI
+
+ENV_VARS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "CODREAMER_MODEL",
+    "CODREAMER_MAX_CONCURRENCY",
+    "CODREAMER_WORKSPACES",
+    "CODREAMER_LLM_TIMEOUT",
+    "CODREAMER_LLM_RETRIES",
+    "CODREAMER_API_KEY",
+    "USE_DAYTONA",
+    "USE_WORKFLOW",
+    "KEEP_DAYTONA_WORKSPACE",
+    "DAYTONA_API_KEY",
+    "DAYTONA_API_URL",
+    "DAYTONA_TARGET",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test runs in its own directory with none of the caller's CoDreamer settings."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CODREAMER_WORKSPACES", str(tmp_path / "workspaces"))
+    monkeypatch.setenv("CODREAMER_LLM_RETRIES", "2")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_llm(llm_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+    """The loopback server, reset, and the settings pointing at it."""
+    llm_server.reset()
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
+    monkeypatch.setenv("CODREAMER_MODEL", "fake-model")
+    get_settings.cache_clear()
+    return llm_server

@@ -1,0 +1,177 @@
+"""A loopback OpenAI-compatible chat server for tests and benchmarks.
+
+It answers `/v1/chat/completions` requests that carry a JSON schema (`children` or `links`
+with minItems = maxItems = N) with N deterministic items derived from the prompt, so the same
+prompt always gets the same answer. It counts what it saw and can inject faults.
+"""
+
+import asyncio
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class Fault:
+    """One scripted answer instead of a normal one: an HTTP status, or a broken body."""
+
+    status: int = 200
+    body: str | None = None
+    retry_after: float | None = None
+
+
+@dataclass
+class ServerStats:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    prompts: list[str] = field(default_factory=list)
+    kinds: Counter = field(default_factory=Counter)
+
+
+class FakeOpenAI:
+    """Loopback OpenAI-compatible server on 127.0.0.1 (`url` ends in /v1)."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.faults: list[Fault] = []
+        self.stats = ServerStats()
+        self._lock = threading.Lock()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.stats = ServerStats()
+            self.faults = []
+
+    def start(self) -> "FakeOpenAI":
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+            ]
+        )
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", backlog=4096)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("loopback OpenAI server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> "FakeOpenAI":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    async def _models(self, request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+
+    async def _chat(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.stats.in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.stats.in_flight)
+            fault = self.faults.pop(0) if self.faults else None
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return self._answer(body, fault)
+        finally:
+            with self._lock:
+                self.stats.in_flight -= 1
+
+    def _answer(self, body: dict[str, Any], fault: Fault | None) -> Response:
+        prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
+        schema = body["response_format"]["json_schema"]["schema"]
+        kind = "children" if "children" in schema["properties"] else "links"
+        count = schema["properties"][kind]["minItems"]
+        content = json.dumps({kind: make_items(kind, count, prompt)})
+        input_tokens, output_tokens = len(prompt) // 4, len(content) // 4
+        with self._lock:
+            self.stats.calls += 1
+            self.stats.kinds[kind] += 1
+            self.stats.prompts.append(prompt)
+            if fault is None or fault.status == 200:
+                self.stats.input_tokens += input_tokens
+                self.stats.output_tokens += output_tokens
+        if fault is not None and fault.status != 200:
+            headers = (
+                {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+            )
+            error = {"error": {"message": f"injected {fault.status}", "type": "server_error"}}
+            return JSONResponse(error, status_code=fault.status, headers=headers)
+        if fault is not None and fault.body is not None:
+            content = fault.body
+        return JSONResponse(
+            {
+                "id": "chatcmpl-loopback",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake-model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": input_tokens,
+                    "completion_tokens": output_tokens,
+                    "total_tokens": input_tokens + output_tokens,
+                },
+            }
+        )
+
+
+def make_items(kind: str, count: int, prompt: str) -> list[dict[str, str]]:
+    """`count` deterministic items for a prompt: the same prompt gives the same items."""
+    digest = hashlib.sha256(prompt.encode()).hexdigest()[:8]
+    if kind == "children":
+        return [
+            {
+                "name": f"Idea {digest} {index}",
+                "content": f"Idea {index} grown from prompt {digest}.",
+                "relationship": "leads to",
+                "rationale": f"Because of reason {index}.",
+            }
+            for index in range(count)
+        ]
+    return [
+        {"relationship": "is solved by", "rationale": f"The product helps with idea {index + 1}."}
+        for index in range(count)
+    ]
