@@ -120,8 +120,8 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row("LLM calls", str(usage["llm_calls"]))
     table.add_row("tokens", f"{usage['input_tokens']} in, {usage['output_tokens']} out")
     table.add_row("warnings", str(len(metadata["warnings"])))
-    table.add_row("workspace", metadata["workspacePath"])
     console.print(table)
+    console.print(f"workspace: {metadata['workspacePath']}", soft_wrap=True, highlight=False)
 
 
 def main() -> None:

@@ -102,7 +102,7 @@ class DreamState(TypedDict):
     children_count: int
     generations_count_int: int
     settings: NotRequired[dict[str, Any]]
-    """The run settings (`DreamContext` as a dict), fixed when the dream starts so a resume reuses them."""
+    """Run settings (`DreamContext` as a dict), fixed at the start so a resume reuses them."""
     workspace_id: NotRequired[str]
     """Id of the dream's workspace; also the LangGraph thread id of a resumable run."""
     sandbox: NotRequired[str]

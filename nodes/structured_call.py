@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 import openai
 from langchain_core.messages import BaseMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -66,8 +66,12 @@ async def call_structured(
 
     Raises `LLMUnavailableError` when the endpoint is unreachable or refuses the request.
     """
-    runnable = model.chat_model.bind(max_tokens=max_tokens).with_structured_output(
-        schema, method="json_schema", include_raw=True
+    runnable = model.chat_model.bind(
+        max_tokens=max_tokens,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+        },
     )
     outcome: CallOutcome[SchemaT] = CallOutcome()
     retrying = AsyncRetrying(
@@ -82,8 +86,8 @@ async def call_structured(
                 try:
                     async with limiter:
                         answer = await runnable.ainvoke(messages)
-                    _count(outcome.usage, answer["raw"])
-                    outcome.value = _accept(answer, check)
+                    _count(outcome.usage, answer)
+                    outcome.value = _accept(answer, schema, check)
                 except Exception as error:
                     if isinstance(error, openai.APIStatusError):
                         outcome.usage["llm_calls"] += 1
@@ -105,12 +109,16 @@ async def call_structured(
     return outcome
 
 
-def _accept(answer: dict, check: Callable[[SchemaT], SchemaT]) -> SchemaT:
-    if answer.get("parsing_error") is not None or answer.get("parsed") is None:
-        raise AnswerRejectedError(
-            f"answer was not valid JSON for the schema: {answer.get('parsing_error')}"
-        )
-    return check(answer["parsed"])
+def _accept(
+    answer: BaseMessage, schema: type[SchemaT], check: Callable[[SchemaT], SchemaT]
+) -> SchemaT:
+    """Parse the answer's JSON into `schema`, then let `check` keep or reject it."""
+    try:
+        parsed = schema.model_validate_json(answer.text)
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"] if error.errors() else str(error)
+        raise AnswerRejectedError(f"answer does not match the schema: {reason}") from None
+    return check(parsed)
 
 
 def _count(usage: Usage, message: BaseMessage) -> None:

@@ -1,4 +1,4 @@
-"""Writing the seed's workspace files; a write that keeps failing becomes a warning, never silence."""
+"""The seed's workspace files; a write that keeps failing becomes a warning, never silence."""
 
 import json
 import logging

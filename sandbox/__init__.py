@@ -1,4 +1,4 @@
-"""Workspaces for dreams: the protocol, the local and Daytona backends, and the seed's service API."""
+"""Workspaces for dreams: the protocol, local and Daytona backends, the seed's service API."""
 
 from sandbox.base import (
     ExecResult,

@@ -1,0 +1,145 @@
+"""Input validation, reducers, routing of a generation into tasks, and the graph's shape."""
+
+import pytest
+from langgraph.types import Send
+from pydantic import ValidationError
+
+from graph import graph
+from graph.context import DreamContext, context_from_config
+from graph.routing import expand_tasks, route_generation
+from graph.state import (
+    CUSTOMER_JOB,
+    PRODUCT_FEATURE,
+    DreamInput,
+    add_usage,
+    merge_nodes,
+    total_node_count,
+)
+from nodes.init_anchors import anchor
+
+
+def test_total_node_count_matches_the_seed() -> None:
+    assert total_node_count(2, 3) == 16
+    assert total_node_count(10, 4) == 11_112
+    assert total_node_count(1, 1) == 3
+
+
+def test_dream_input_defaults_and_limits() -> None:
+    assert DreamInput(customer=" c ", product="p").model_dump() == {
+        "customer": "c",
+        "product": "p",
+        "children_count": 2,
+        "generations_count_int": 3,
+    }
+    for bad in (
+        {"customer": "", "product": "p"},
+        {"customer": "c", "product": "p" * 2001},
+        {"customer": "c", "product": "p", "children_count": 11},
+        {"customer": "c", "product": "p", "generations_count_int": 0},
+        {"customer": "c", "product": "p", "children_count": 10, "generations_count_int": 5},
+        {"customer": "c", "product": "p", "colour": "red"},
+    ):
+        with pytest.raises(ValidationError):
+            DreamInput(**bad)
+
+
+def test_reducers_merge_nodes_and_sum_usage() -> None:
+    first = {"a": anchor("a", "1")}
+    updated = {
+        "a": {
+            **anchor("a", "1"),
+            "edge": [{"target_id": "b", "relationship": "r", "rationale": "w"}],
+        }
+    }
+    assert merge_nodes(first, {"b": anchor("b", "2")}).keys() == {"a", "b"}
+    assert merge_nodes(first, updated)["a"]["edge"][0]["target_id"] == "b"
+    usage = add_usage(None, {"llm_calls": 1, "input_tokens": 10, "output_tokens": 5})
+    assert add_usage(usage, usage) == {"llm_calls": 2, "input_tokens": 20, "output_tokens": 10}
+
+
+def state_with_generation(
+    children: int, generation: int, frontier_size: int, per_task: int
+) -> dict:
+    nodes = {
+        CUSTOMER_JOB: anchor(CUSTOMER_JOB, "job"),
+        PRODUCT_FEATURE: anchor(PRODUCT_FEATURE, "p"),
+    }
+    for index in range(frontier_size):
+        node = {**anchor(f"n{index}", "x"), "generation": generation, "parent_id": CUSTOMER_JOB}
+        nodes[node["id"]] = node
+    return {
+        "customer": "job",
+        "product": "p",
+        "children_count": children,
+        "generations_count_int": 3,
+        "generation": generation,
+        "nodes_by_id": nodes,
+        "workspace_id": "w",
+        "sandbox": "local",
+        "settings": {"parents_per_task": per_task},
+    }
+
+
+def test_route_generation_fans_out_chunks_until_the_last_generation() -> None:
+    state = state_with_generation(children=3, generation=1, frontier_size=5, per_task=2)
+
+    sends = route_generation(state)
+
+    assert all(isinstance(send, Send) and send.node == "expand_generation" for send in sends)
+    assert [len(send.arg["parents"]) for send in sends] == [2, 2, 1]
+    assert route_generation({**state, "generation": 3}) == "connect_to_product"
+
+
+def test_expand_tasks_number_children_uniquely_and_carry_the_path() -> None:
+    state = state_with_generation(children=3, generation=1, frontier_size=4, per_task=16)
+
+    parents = expand_tasks(state)[0]["parents"]
+
+    first = total_node_count(3, 1)
+    assert [p["first_child_number"] for p in parents] == [first, first + 3, first + 6, first + 9]
+    assert parents[0]["path"] == [CUSTOMER_JOB, "n0"]
+
+
+def test_expand_tasks_start_from_the_customer_job_only() -> None:
+    state = state_with_generation(children=2, generation=0, frontier_size=0, per_task=16)
+
+    (task,) = expand_tasks(state)
+
+    assert [p["node"]["id"] for p in task["parents"]] == [CUSTOMER_JOB]
+    assert task["generation"] == 1
+
+
+def test_context_from_langserve_configurable_ignores_unknown_keys() -> None:
+    context = context_from_config(
+        {"configurable": {"max_concurrency": 3, "thread_id": "t", "x": 1}}
+    )
+
+    assert isinstance(context, DreamContext)
+    assert context.max_concurrency == 3
+
+
+def test_graph_structure() -> None:
+    drawn = graph.get_graph()
+
+    assert set(drawn.nodes) == {
+        "__start__",
+        "create_workspace",
+        "init_anchors",
+        "expand_generation",
+        "save_generation",
+        "connect_to_product",
+        "finalize",
+        "__end__",
+    }
+    edges = {(edge.source, edge.target, edge.conditional) for edge in drawn.edges}
+    assert edges == {
+        ("__start__", "create_workspace", False),
+        ("create_workspace", "init_anchors", False),
+        ("init_anchors", "expand_generation", True),
+        ("init_anchors", "connect_to_product", True),
+        ("expand_generation", "save_generation", False),
+        ("save_generation", "expand_generation", True),
+        ("save_generation", "connect_to_product", True),
+        ("connect_to_product", "finalize", False),
+        ("finalize", "__end__", False),
+    }

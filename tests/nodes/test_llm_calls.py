@@ -1,0 +1,142 @@
+"""Retries and failures of LLM calls, seen through whole dreams against the loopback server."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from graph import graph
+from graph.state import PRODUCT_FEATURE
+from nodes.connect_to_product import UNJUDGED_RELATIONSHIP
+from nodes.expand_generation import node_id
+from nodes.structured_call import LLMUnavailableError
+from tests.openai_server import FakeOpenAI, Fault
+
+SMALL_DREAM = {
+    "customer": "Bakers",
+    "product": "An oven",
+    "children_count": 2,
+    "generations_count_int": 1,
+}
+
+
+def errors_log(output: dict) -> str:
+    return (Path(output["metadata"]["workspacePath"]) / "errors.log").read_text()
+
+
+def test_node_id_is_a_slug_with_the_sequence_number() -> None:
+    assert node_id("Slow Incident Response!", 26) == "slow-incident-response-1a"
+    assert node_id("???", 3) == "idea-3"
+    assert len(node_id("word " * 40, 1)) <= 43
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=500),
+        Fault(status=503),
+        Fault(status=429, retry_after=0.2),
+        Fault(body='{"children": [{"name": "truncated'),
+        Fault(body="not json at all"),
+        Fault(
+            body='{"children": [{"name": "one", "content": "c", "relationship": "r", "rationale": "w"}]}'
+        ),
+    ],
+    ids=["500", "503", "429", "truncated-json", "not-json", "too-few-children"],
+)
+async def test_a_failed_call_is_retried_and_logged(fake_llm: FakeOpenAI, fault: Fault) -> None:
+    fake_llm.faults = [fault]
+
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    assert output["metadata"]["totalNodes"] == 4
+    assert output["metadata"]["warnings"] == []
+    assert fake_llm.stats.calls == 3
+    assert output["metadata"]["usage"]["llm_calls"] == 3
+    assert "generation 1 parent Customer Job" in errors_log(output)
+
+
+async def test_a_429_waits_for_retry_after(fake_llm: FakeOpenAI) -> None:
+    fake_llm.faults = [Fault(status=429, retry_after=1.0)]
+
+    started = time.monotonic()
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    assert output["metadata"]["totalNodes"] == 4
+    assert time.monotonic() - started >= 1.0
+
+
+async def test_more_children_than_asked_are_cut_to_k(fake_llm: FakeOpenAI) -> None:
+    three = ",".join(
+        f'{{"name": "n{i}", "content": "c", "relationship": "r", "rationale": "w"}}'
+        for i in range(3)
+    )
+    fake_llm.faults = [Fault(body=f'{{"children": [{three}]}}')]
+
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    assert output["metadata"]["totalNodes"] == 4
+    assert fake_llm.stats.calls == 2
+
+
+async def test_a_parent_that_keeps_failing_stays_a_leaf_linked_to_the_product(
+    fake_llm: FakeOpenAI,
+) -> None:
+    dream = {**SMALL_DREAM, "children_count": 1, "generations_count_int": 2}
+    fake_llm.faults = [Fault()] + [Fault(status=500)] * 3
+
+    output = await graph.ainvoke(dream)
+
+    nodes = {node["id"]: node for node in output["nodes"]}
+    assert len(nodes) == 3
+    (warning,) = output["metadata"]["warnings"]
+    assert "was not expanded" in warning
+    unexpanded = next(n for n in nodes.values() if n["generation"] == 1 and n["id"] in warning)
+    assert [e["target_id"] for e in unexpanded["edge"]] == [PRODUCT_FEATURE]
+    assert "was not expanded" in errors_log(output)
+
+
+async def test_links_that_keep_failing_read_addressed_by(fake_llm: FakeOpenAI) -> None:
+    fake_llm.faults = [Fault()] + [Fault(body="{}")] * 3
+
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    leaves = [node for node in output["nodes"] if node["generation"] == 1]
+    assert [leaf["edge"][0]["relationship"] for leaf in leaves] == [UNJUDGED_RELATIONSHIP] * 2
+    assert "not judged" in output["metadata"]["warnings"][0]
+    assert "not judged" in errors_log(output)
+
+
+async def test_an_unreachable_endpoint_fails_the_dream_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("CODREAMER_MODEL", "any-model")
+    from graph.settings import get_settings
+
+    get_settings.cache_clear()
+
+    with pytest.raises(LLMUnavailableError, match=r"http://127\.0\.0\.1:9/v1 is unreachable"):
+        await graph.ainvoke(SMALL_DREAM)
+
+
+async def test_a_refused_key_fails_the_dream(fake_llm: FakeOpenAI) -> None:
+    fake_llm.faults = [Fault(status=401)]
+
+    with pytest.raises(LLMUnavailableError, match="HTTP 401"):
+        await graph.ainvoke(SMALL_DREAM)
+    assert fake_llm.stats.calls == 1
+
+
+async def test_max_concurrency_bounds_calls_in_flight(fake_llm: FakeOpenAI) -> None:
+    fake_llm.latency = 0.05
+    try:
+        output = await graph.ainvoke(
+            {**SMALL_DREAM, "children_count": 4, "generations_count_int": 3},
+            context={"max_concurrency": 3},
+        )
+    finally:
+        fake_llm.latency = 0.0
+
+    assert output["metadata"]["totalNodes"] == 2 + 4 + 16 + 64
+    assert fake_llm.stats.peak_in_flight == 3

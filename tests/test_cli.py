@@ -1,0 +1,100 @@
+"""The `codreamer` command, run as a user runs it (a subprocess), against the loopback server."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.openai_server import FakeOpenAI
+
+CODREAMER = str(Path(sys.executable).parent / "codreamer")
+SEED_ARGS = [
+    "--customer",
+    "Enterprise software companies using microservices",
+    "--product",
+    "Distributed tracing and observability platform",
+]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CODREAMER, *args], capture_output=True, text=True, env=dict(os.environ), timeout=300
+    )
+
+
+def test_cli_dream_prints_the_seed_output_as_json(fake_llm: FakeOpenAI, isolated_env: Path) -> None:
+    result = run_cli("dream", *SEED_ARGS, "--children", "2", "--generations", "3", "--json")
+
+    assert result.returncode == 0, result.stderr
+    first_line = result.stderr.splitlines()[0]
+    output = json.loads(result.stdout)
+    assert first_line == f"dream: {output['metadata']['workspaceId']}"
+    assert len(output["nodes"]) == output["metadata"]["totalNodes"] == 16
+    assert output["metadata"]["usage"]["llm_calls"] == fake_llm.stats.calls == 11
+    assert "generation 3/3: 16/16 nodes" in result.stderr
+    workspace = Path(output["metadata"]["workspacePath"])
+    assert workspace.parent == isolated_env / "workspaces"
+    assert f"workspace: {workspace}" in result.stderr.splitlines()
+    assert json.loads((workspace / "results.json").read_text()) == output
+
+
+def test_cli_dream_without_json_prints_only_to_stderr(fake_llm: FakeOpenAI) -> None:
+    result = run_cli("dream", *SEED_ARGS, "--children", "1", "--generations", "1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "dream complete" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--children", "0"], "--children"),
+        (["--children", "11"], "--children"),
+        (["--generations", "0"], "--generations"),
+        (["--generations", "7"], "--generations"),
+        (["--children", "10", "--generations", "6"], "--children/--generations"),
+        (["--children", "abc"], "--children"),
+    ],
+)
+def test_cli_rejects_bad_counts_with_exit_2(
+    fake_llm: FakeOpenAI, args: list[str], named: str
+) -> None:
+    result = run_cli("dream", *SEED_ARGS, *args)
+
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert fake_llm.stats.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("customer", "product", "named"),
+    [
+        ("", "A product", "--customer"),
+        ("   ", "A product", "--customer"),
+        ("A customer", "", "--product"),
+        ("x" * 2001, "A product", "--customer"),
+        ("A customer", "y" * 2001, "--product"),
+    ],
+)
+def test_cli_rejects_bad_texts_with_exit_2(
+    fake_llm: FakeOpenAI, customer: str, product: str, named: str
+) -> None:
+    result = run_cli("dream", "--customer", customer, "--product", product)
+
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert fake_llm.stats.calls == 0
+
+
+def test_cli_reports_an_unreachable_llm_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("CODREAMER_LLM_RETRIES", "1")
+
+    result = run_cli("dream", *SEED_ARGS, "--children", "1", "--generations", "1")
+
+    assert result.returncode == 1
+    assert "http://127.0.0.1:9/v1" in result.stderr and "unreachable" in result.stderr
