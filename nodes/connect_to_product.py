@@ -4,12 +4,17 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from graph.context import DreamContext
 from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, DreamState, Edge, Node, Usage, add_usage
 from nodes.llm import load_chat_model
-from nodes.prompts import CONNECT_TO_PRODUCT_PROMPT, SYSTEM_PROMPT
+from nodes.prompts import (
+    CONNECT_TO_PRODUCT_EXAMPLE,
+    CONNECT_TO_PRODUCT_EXAMPLE_ANSWER,
+    CONNECT_TO_PRODUCT_PROMPT,
+    SYSTEM_PROMPT,
+)
 from nodes.schemas import Link, Links, links_schema
 from nodes.structured_call import AnswerRejectedError, call_structured, dream_limiter
 from nodes.workspace_files import (
@@ -83,17 +88,22 @@ async def _judge(
     state: DreamState, context: DreamContext, leaves: list[Node]
 ) -> tuple[list[Link] | None, Usage, list[str]]:
     count = len(leaves)
-    ideas = "\n".join(
-        f"{number}. <idea>{leaf['name']}: {leaf['content']}</idea>"
+    points = "\n".join(
+        f"{number}. <point>{leaf['name']}: {leaf['content']}</point>"
         for number, leaf in enumerate(leaves, 1)
     )
     prompt = CONNECT_TO_PRODUCT_PROMPT.format(
-        customer=state["customer"], product=state["product"], ideas=ideas, count=count
+        customer=state["customer"], product=state["product"], points=points, count=count
     )
     outcome = await call_structured(
         load_chat_model(context.model, context.temperature, context.llm_timeout),
         links_schema(count),
-        [SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)],
+        [
+            SystemMessage(SYSTEM_PROMPT),
+            HumanMessage(CONNECT_TO_PRODUCT_EXAMPLE),
+            AIMessage(CONNECT_TO_PRODUCT_EXAMPLE_ANSWER),
+            HumanMessage(prompt),
+        ],
         check=expected_links(count),
         retries=context.llm_retries,
         limiter=dream_limiter(state["workspace_id"], context.max_concurrency),

@@ -3,13 +3,18 @@
 import asyncio
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from slugify import slugify
 
 from graph.context import DreamContext
 from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage
 from nodes.llm import load_chat_model
-from nodes.prompts import EXPAND_GENERATION_PROMPT, SYSTEM_PROMPT
+from nodes.prompts import (
+    EXPAND_GENERATION_EXAMPLE,
+    EXPAND_GENERATION_EXAMPLE_ANSWER,
+    EXPAND_GENERATION_PROMPT,
+    SYSTEM_PROMPT,
+)
 from nodes.schemas import Child, Children, children_schema
 from nodes.structured_call import AnswerRejectedError, call_structured, dream_limiter
 from nodes.workspace_files import ERRORS_LOG, append_log, open_workspace
@@ -76,7 +81,12 @@ async def _expand_parent(
     outcome = await call_structured(
         load_chat_model(context.model, context.temperature, context.llm_timeout),
         children_schema(count),
-        [SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)],
+        [
+            SystemMessage(SYSTEM_PROMPT),
+            HumanMessage(EXPAND_GENERATION_EXAMPLE),
+            AIMessage(EXPAND_GENERATION_EXAMPLE_ANSWER),
+            HumanMessage(prompt),
+        ],
         check=expected_children(count),
         retries=context.llm_retries,
         limiter=dream_limiter(task["workspace_id"], context.max_concurrency),

@@ -15,6 +15,8 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
 PLACEHOLDER_API_KEY = "not-needed"
 """Sent to endpoints that take no key (the embedded server, Ollama, vLLM)."""
+EMBEDDED_SAMPLING = {"frequency_penalty": 0.3, "presence_penalty": 0.3}
+"""A tiny model loops on its own words without a penalty for repeating them."""
 _models_by_loop: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[tuple, "LoadedModel"]
 ] = weakref.WeakKeyDictionary()
@@ -91,6 +93,7 @@ def _build(
         timeout=timeout,
         max_retries=0,
         http_async_client=openai.DefaultAsyncHttpxClient(),
+        **(EMBEDDED_SAMPLING if kind == "embedded" else {}),
     )
     label = f"embedded:{name}" if kind == "embedded" else name
     return LoadedModel(chat_model, label, base_url or OPENAI_URL)
