@@ -21,7 +21,7 @@ from sandbox.base import SandboxError
 app = typer.Typer(
     help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
 )
-console = Console(stderr=True)
+console = Console(stderr=True, log_path=False)
 OPTION_OF_FIELD = {
     "customer": "--customer",
     "product": "--product",

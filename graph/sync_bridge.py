@@ -3,11 +3,12 @@
 import asyncio
 import functools
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from langgraph._internal._runnable import RunnableCallable
 
+ResultT = TypeVar("ResultT")
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
 
@@ -22,6 +23,11 @@ def _background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def run_blocking(coroutine: Coroutine[Any, Any, ResultT]) -> ResultT:
+    """Run `coroutine` on the background loop and wait for it (never call from that loop)."""
+    return asyncio.run_coroutine_threadsafe(coroutine, _background_loop()).result()
+
+
 def sync_and_async(node: Callable[..., Awaitable[Any]]) -> RunnableCallable:
     """A graph node that runs `node` natively under ainvoke and on the background loop under invoke.
 
@@ -29,7 +35,7 @@ def sync_and_async(node: Callable[..., Awaitable[Any]]) -> RunnableCallable:
     """
 
     @functools.wraps(node)
-    def run_blocking(*args: Any, **kwargs: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(node(*args, **kwargs), _background_loop()).result()
+    def blocking_node(*args: Any, **kwargs: Any) -> Any:
+        return run_blocking(node(*args, **kwargs))
 
-    return RunnableCallable(run_blocking, node, name=node.__name__)
+    return RunnableCallable(blocking_node, node, name=node.__name__)

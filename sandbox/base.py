@@ -69,7 +69,11 @@ class Workspace(Protocol):
 
     async def read_file(self, path: str) -> bytes: ...
 
-    async def list_files(self, path: str = ".") -> list[str]: ...
+    async def list_files(self, path: str = ".") -> list[str]:
+        """Files below `path`, recursively, relative to it and sorted; [] if it does not exist."""
+
+    async def remove(self, path: str) -> None:
+        """Delete a file or a whole folder; nothing happens if it does not exist."""
 
 
 class SandboxBackend(Protocol):

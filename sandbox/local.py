@@ -87,8 +87,10 @@ class LocalWorkspace:
             raise FileNotFoundError(f"{path} does not exist in workspace {self.id}") from None
 
     async def list_files(self, path: str = ".") -> list[str]:
-        folder = self.resolve(path)
-        return sorted(str(item.relative_to(folder)) for item in folder.rglob("*") if item.is_file())
+        return await asyncio.to_thread(_list_files, self.resolve(path))
+
+    async def remove(self, path: str) -> None:
+        await asyncio.to_thread(_remove, self.resolve(path))
 
 
 class LocalBackend:
@@ -154,6 +156,17 @@ def _write_atomically(target: Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _list_files(folder: Path) -> list[str]:
+    return sorted(str(item.relative_to(folder)) for item in folder.rglob("*") if item.is_file())
+
+
+def _remove(target: Path) -> None:
+    if target.is_dir():
+        shutil.rmtree(target)
+    else:
+        target.unlink(missing_ok=True)
 
 
 def _append(target: Path, text: str) -> None:

@@ -129,3 +129,15 @@ async def test_service_api_of_the_seed(backend: LocalBackend) -> None:
     assert service.get_active_workspaces() == ["dream-2"]
     assert await service.destroy_all() == ["dream-2"]
     assert await backend.list() == []
+
+
+async def test_local_remove_and_list_of_a_missing_folder(backend: LocalBackend) -> None:
+    workspace = await backend.create("dream-a")
+    await workspace.write_file(".checkpoints/ns/one.json", "1")
+    await workspace.write_file("keep.txt", "k")
+
+    await workspace.remove(".checkpoints")
+    await workspace.remove("never-there.txt")
+
+    assert await workspace.list_files() == ["keep.txt"]
+    assert await workspace.list_files("missing-folder") == []
