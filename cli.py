@@ -3,7 +3,9 @@
 import asyncio
 import json
 import sys
-from typing import Annotated, Any
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -12,15 +14,17 @@ from rich.table import Table
 
 from graph import graph
 from graph.context import DreamContext
-from graph.settings import SettingsError
+from graph.settings import SettingsError, get_settings
 from graph.state import DreamInput, total_node_count
 from nodes.create_workspace import new_workspace_id
 from nodes.structured_call import LLMUnavailableError
-from sandbox.base import SandboxError
+from sandbox import SandboxError, WorkspaceService, get_backend
+from sandbox.daytona import close_clients
 
 app = typer.Typer(
     help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
 )
+ResultT = TypeVar("ResultT")
 console = Console(stderr=True, log_path=False)
 OPTION_OF_FIELD = {
     "customer": "--customer",
@@ -53,11 +57,8 @@ def dream(
         raise typer.BadParameter(str(error)) from None
     workspace_id = new_workspace_id()
     console.print(f"dream: {workspace_id}", highlight=False)
-    try:
-        output = asyncio.run(run_with_progress(dream_input, context, workspace_id))
-    except (LLMUnavailableError, SandboxError) as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(1) from None
+    with reported_errors():
+        output = asyncio.run(closing_clients(run_with_progress(dream_input, context, workspace_id)))
     print_summary(output)
     if as_json:
         sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
@@ -109,6 +110,70 @@ async def run_with_progress(
     return output
 
 
+sandboxes_app = typer.Typer(help="List or delete CoDreamer's sandboxes, crashed runs' included.")
+app.add_typer(sandboxes_app, name="sandboxes")
+BackendOption = Annotated[
+    str | None,
+    typer.Option("--backend", help="'daytona' or 'local' (default: daytona if USE_DAYTONA)."),
+]
+
+
+@sandboxes_app.command("list")
+def list_sandboxes(backend: BackendOption = None) -> None:
+    """List every workspace of ours the backend holds."""
+    with reported_errors():
+        chosen = get_backend(backend_name(backend))
+    with reported_errors():
+        infos = asyncio.run(closing_clients(chosen.list()))
+    table = Table("workspace", "sandbox", "state", "path", title=f"{chosen.name} workspaces")
+    for info in infos:
+        table.add_row(info.id, info.sandbox_id or "-", info.state, info.path)
+    console.print(table)
+    sys.stdout.write("".join(f"{info.id}\n" for info in infos))
+
+
+@sandboxes_app.command("prune")
+def prune_sandboxes(backend: BackendOption = None) -> None:
+    """Delete every sandbox of ours (Daytona), including those left by crashed runs."""
+    with reported_errors():
+        chosen = get_backend(backend_name(backend))
+    if not chosen.disposable:
+        raise typer.BadParameter(
+            f"{chosen.name} workspaces are kept on purpose; delete their folders by hand",
+            param_hint="--backend",
+        )
+    with reported_errors():
+        deleted = asyncio.run(closing_clients(WorkspaceService(chosen).destroy_all()))
+    console.print(f"deleted {len(deleted)} sandbox(es)", highlight=False)
+    sys.stdout.write("".join(f"{workspace_id}\n" for workspace_id in deleted))
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn a failed dream or sandbox call into a one-line error and exit code 1."""
+    try:
+        yield
+    except (LLMUnavailableError, SandboxError) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def backend_name(option: str | None) -> str:
+    if option in (None, ""):
+        return "daytona" if get_settings().use_daytona else "local"
+    if option not in ("daytona", "local"):
+        raise typer.BadParameter("use 'daytona' or 'local'", param_hint="--backend")
+    return option
+
+
+async def closing_clients(work: Awaitable[ResultT]) -> ResultT:
+    """Await `work`, then close the sandbox SDK clients this event loop opened."""
+    try:
+        return await work
+    finally:
+        await close_clients()
+
+
 def print_summary(output: dict[str, Any]) -> None:
     metadata = output["metadata"]
     usage = metadata["usage"]
@@ -121,6 +186,9 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row("tokens", f"{usage['input_tokens']} in, {usage['output_tokens']} out")
     table.add_row("warnings", str(len(metadata["warnings"])))
     console.print(table)
+    if metadata["daytonaWorkspaceId"]:
+        state = "kept" if metadata["workspaceKept"] else "deleted (KEEP_DAYTONA_WORKSPACE=false)"
+        console.print(f"sandbox: {metadata['daytonaWorkspaceId']} {state}", highlight=False)
     console.print(f"workspace: {metadata['workspacePath']}", soft_wrap=True, highlight=False)
 
 

@@ -3,6 +3,7 @@
 from langgraph.graph import END, START, StateGraph
 
 from graph.context import DreamContext
+from graph.lifecycle import releases_workspace_on_failure
 from graph.routing import route_generation
 from graph.state import DreamInput, DreamOutput, DreamState
 from graph.sync_bridge import sync_and_async
@@ -18,12 +19,12 @@ GENERATION_ROUTES = ["expand_generation", "connect_to_product"]
 builder = StateGraph(
     DreamState, context_schema=DreamContext, input_schema=DreamInput, output_schema=DreamOutput
 )
-builder.add_node(sync_and_async(create_workspace))
-builder.add_node(sync_and_async(init_anchors))
-builder.add_node(sync_and_async(expand_generation))
-builder.add_node(sync_and_async(save_generation))
-builder.add_node(sync_and_async(connect_to_product))
-builder.add_node(sync_and_async(finalize))
+builder.add_node(sync_and_async(releases_workspace_on_failure(create_workspace)))
+builder.add_node(sync_and_async(releases_workspace_on_failure(init_anchors)))
+builder.add_node(sync_and_async(releases_workspace_on_failure(expand_generation)))
+builder.add_node(sync_and_async(releases_workspace_on_failure(save_generation)))
+builder.add_node(sync_and_async(releases_workspace_on_failure(connect_to_product)))
+builder.add_node(sync_and_async(releases_workspace_on_failure(finalize)))
 
 builder.add_edge(START, "create_workspace")
 builder.add_edge("create_workspace", "init_anchors")

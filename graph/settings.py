@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     use_daytona: bool = Field(default=False, alias="USE_DAYTONA")
     use_workflow: bool = Field(default=True, alias="USE_WORKFLOW")
     keep_daytona_workspace: bool = Field(default=False, alias="KEEP_DAYTONA_WORKSPACE")
+    daytona_api_key: SecretStr | None = Field(default=None, alias="DAYTONA_API_KEY")
+    daytona_api_url: str = Field(default="https://app.daytona.io/api", alias="DAYTONA_API_URL")
+    daytona_target: str | None = Field(default=None, alias="DAYTONA_TARGET")
+    daytona_auto_stop_minutes: int = Field(default=30, alias="DAYTONA_AUTO_STOP_MINUTES", ge=0)
+    daytona_auto_delete_minutes: int = Field(default=60, alias="DAYTONA_AUTO_DELETE_MINUTES", ge=0)
 
 
 @cache

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from graph.context import DreamContext, resolve_context
 from graph.state import DreamState, empty_usage
 from nodes.workspace_files import ERRORS_LOG, write_file
-from sandbox.factory import get_backend
+from sandbox.lifecycle import open_or_create
 
 
 def new_workspace_id() -> str:
@@ -21,11 +21,14 @@ def new_workspace_id() -> str:
 
 
 async def create_workspace(state: DreamState, runtime: Runtime[DreamContext]) -> dict[str, Any]:
-    """Create the workspace (named by the run's thread id when there is one)."""
+    """Open the workspace, named by the run's thread id when there is one.
+
+    A durable run's checkpointer may have created it already; otherwise it is created here.
+    """
     context = resolve_context(runtime.context)
     thread_id = get_config().get("configurable", {}).get("thread_id")
     workspace_id = str(thread_id) if thread_id else new_workspace_id()
-    workspace = await get_backend(context.sandbox).create(workspace_id)
+    workspace = await open_or_create(context.sandbox, workspace_id)
     warnings = await write_file(workspace, ERRORS_LOG, "")
     return {
         "settings": asdict(context),

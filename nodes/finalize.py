@@ -7,6 +7,7 @@ from typing import Any
 from graph.state import DreamState
 from nodes.llm import describe_model
 from nodes.workspace_files import RESULTS_FILE, open_workspace, write_file
+from sandbox.lifecycle import is_kept, release_workspace
 
 WORKFLOW_MODE = "workflow"
 
@@ -22,6 +23,7 @@ def dream_metadata(state: DreamState, mode: str) -> dict[str, Any]:
         "daytonaWorkspaceId": state["sandbox_id"] if state["sandbox"] == "daytona" else None,
         "sandbox": state["sandbox"],
         "workspacePath": state["workspace_path"],
+        "workspaceKept": is_kept(state["sandbox"], keep=state["settings"]["keep_workspace"]),
         "mode": mode,
         "model": describe_model(state["settings"]["model"]),
         "usage": state["usage"],
@@ -30,7 +32,7 @@ def dream_metadata(state: DreamState, mode: str) -> dict[str, Any]:
 
 
 async def finalize(state: DreamState) -> dict[str, Any]:
-    """Write results.json (atomically) and return the dream's output."""
+    """Write results.json (atomically), release the sandbox unless kept, return the output."""
     output = {
         "nodes": list(state["nodes_by_id"].values()),
         "metadata": dream_metadata(state, WORKFLOW_MODE),
@@ -40,4 +42,7 @@ async def finalize(state: DreamState) -> dict[str, Any]:
         workspace, RESULTS_FILE, json.dumps(output, ensure_ascii=False, indent=1)
     )
     output["metadata"]["warnings"] = [*state["warnings"], *warnings]
+    await release_workspace(
+        state["sandbox"], state["workspace_id"], keep=state["settings"]["keep_workspace"]
+    )
     return output

@@ -80,6 +80,8 @@ class SandboxBackend(Protocol):
     """Creates, finds and deletes workspaces of one kind."""
 
     name: str
+    disposable: bool
+    """True when a finished dream's workspace is deleted unless kept (it costs money to keep)."""
 
     async def create(self, workspace_id: str) -> Workspace: ...
 

@@ -97,6 +97,7 @@ class LocalBackend:
     """Workspaces as directories under `root` (default `./.codreamer/workspaces`)."""
 
     name = "local"
+    disposable = False
     _warned = False
 
     def __init__(self, root: str | Path) -> None:

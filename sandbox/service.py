@@ -50,7 +50,9 @@ class WorkspaceService:
 
     def get_workspace_info(self, dream_id: str) -> dict[str, Any] | None:
         workspace = self._workspaces.get(dream_id)
-        return None if workspace is None else {"id": workspace.id, "exists": True}
+        if workspace is None:
+            return None
+        return {"id": workspace.sandbox_id or workspace.id, "exists": True}
 
     def get_active_workspaces(self) -> list[str]:
         return list(self._workspaces)

@@ -1,11 +1,13 @@
 """Shared fixtures: an isolated environment per test and a loopback OpenAI-compatible server."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from graph.settings import get_settings
+from sandbox.daytona import close_clients
+from tests.daytona_server import FakeDaytona
 from tests.openai_server import FakeOpenAI
 
 ENV_VARS = (
@@ -53,3 +55,15 @@ def fake_llm(llm_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpe
     monkeypatch.setenv("CODREAMER_MODEL", "fake-model")
     get_settings.cache_clear()
     return llm_server
+
+
+@pytest.fixture
+async def fake_daytona(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDaytona]:
+    """A loopback Daytona API, with the settings (and the SDK's environment) pointing at it."""
+    with FakeDaytona() as fake:
+        monkeypatch.setenv("DAYTONA_API_URL", fake.url)
+        monkeypatch.setenv("DAYTONA_API_KEY", fake.api_key)
+        monkeypatch.setenv("DAYTONA_TARGET", "us")
+        get_settings.cache_clear()
+        yield fake
+        await close_clients()

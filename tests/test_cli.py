@@ -1,5 +1,6 @@
 """The `codreamer` command, run as a user runs it (a subprocess), against the loopback server."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from graph.settings import get_settings
+from sandbox.daytona import DaytonaBackend
+from tests.daytona_server import FakeDaytona
 from tests.openai_server import FakeOpenAI
 
 CODREAMER = str(Path(sys.executable).parent / "codreamer")
@@ -98,3 +102,42 @@ def test_cli_reports_an_unreachable_llm_endpoint(monkeypatch: pytest.MonkeyPatch
 
     assert result.returncode == 1
     assert "http://127.0.0.1:9/v1" in result.stderr and "unreachable" in result.stderr
+
+
+def test_cli_dream_on_daytona_leaves_no_sandbox(
+    fake_llm: FakeOpenAI, fake_daytona: FakeDaytona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USE_DAYTONA", "true")
+
+    result = run_cli("dream", *SEED_ARGS, "--children", "2", "--generations", "3", "--json")
+
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["metadata"]["totalNodes"] == 16
+    assert output["metadata"]["sandbox"] == "daytona" and output["metadata"]["daytonaWorkspaceId"]
+    assert f"sandbox: {output['metadata']['daytonaWorkspaceId']} deleted" in result.stderr
+    assert fake_daytona.live_sandboxes() == []
+
+
+async def test_cli_sandboxes_list_and_prune_find_crashed_runs(
+    fake_daytona: FakeDaytona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USE_DAYTONA", "true")
+    backend = DaytonaBackend.from_settings(get_settings())
+    await backend.create("dream-crashed-1")
+    await backend.create("dream-crashed-2")
+
+    listed = await asyncio.to_thread(run_cli, "sandboxes", "list")
+    pruned = await asyncio.to_thread(run_cli, "sandboxes", "prune")
+
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(listed.stdout.split()) == ["dream-crashed-1", "dream-crashed-2"]
+    assert pruned.returncode == 0, pruned.stderr
+    assert sorted(pruned.stdout.split()) == ["dream-crashed-1", "dream-crashed-2"]
+    assert fake_daytona.live_sandboxes() == []
+
+
+def test_cli_refuses_to_prune_local_workspaces() -> None:
+    result = run_cli("sandboxes", "prune", "--backend", "local")
+
+    assert result.returncode == 2 and "kept on purpose" in result.stderr

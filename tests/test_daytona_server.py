@@ -1,7 +1,7 @@
 """The fake Daytona API, driven end to end by the real `daytona` SDK."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -25,16 +25,6 @@ from daytona import (
 from tests.daytona_server import FakeDaytona
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def fake_daytona(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDaytona]:
-    """A running fake, with the SDK's environment variables pointing at it."""
-    with FakeDaytona() as fake:
-        monkeypatch.setenv("DAYTONA_API_URL", fake.url)
-        monkeypatch.setenv("DAYTONA_API_KEY", fake.api_key)
-        monkeypatch.setenv("DAYTONA_TARGET", "us")
-        yield fake
 
 
 def config_for(fake: FakeDaytona, api_key: str | None = None) -> DaytonaConfig:
