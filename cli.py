@@ -5,6 +5,7 @@ import json
 import sys
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -58,10 +59,24 @@ def dream(
     workspace_id = new_workspace_id()
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():
-        output = asyncio.run(closing_clients(run_with_progress(dream_input, context, workspace_id)))
-    print_summary(output)
-    if as_json:
-        sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
+        run_input = dream_input.model_dump()
+        work = run_with_progress(run_input, workspace_id, Progress.of(run_input), context)
+        output = asyncio.run(closing_clients(work))
+    show(output, as_json=as_json)
+
+
+@app.command()
+def resume(
+    workspace_id: Annotated[str, typer.Argument(help="The dream's workspace id (`dream: ...`).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Finish a dream that stopped (crash, kill) from the checkpoints in its workspace."""
+    console.print(f"dream: {workspace_id}", highlight=False)
+    with reported_errors():
+        output = asyncio.run(closing_clients(resume_dream(workspace_id)))
+    show(output, as_json=as_json)
 
 
 def validated_input(customer: str, product: str, children: int, generations: int) -> DreamInput:
@@ -82,32 +97,69 @@ def validated_input(customer: str, product: str, children: int, generations: int
         ) from None
 
 
+@dataclass
+class Progress:
+    """What the dream has done so far, for the progress lines."""
+
+    generations: int
+    total: int
+    seen: set[str] = field(default_factory=set)
+    calls: int = 0
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> "Progress":
+        """Progress of a dream with these state values (its input, or a checkpoint's state)."""
+        generations = values["generations_count_int"]
+        return cls(
+            generations=generations,
+            total=total_node_count(values["children_count"], generations),
+            seen=set(values.get("nodes_by_id", {})),
+            calls=values.get("usage", {}).get("llm_calls", 0),
+        )
+
+    def line(self) -> str:
+        return f"{len(self.seen)}/{self.total} nodes, {self.calls} LLM calls"
+
+
 async def run_with_progress(
-    dream_input: DreamInput, context: DreamContext, workspace_id: str
+    run_input: dict[str, Any] | None,
+    workspace_id: str,
+    progress: Progress,
+    context: DreamContext | None = None,
 ) -> dict[str, Any]:
-    """Run the dream, printing a line per finished step; returns the dream's output."""
-    total = total_node_count(dream_input.children_count, dream_input.generations_count_int)
-    seen: set[str] = set()
-    calls = 0
+    """Run (or, with no input, resume) a dream, printing a line per generation; its output."""
     output: dict[str, Any] = {}
     config = {"configurable": {"thread_id": workspace_id}}
     with console.status("starting", spinner="dots") as status:
         async for update in graph.astream(
-            dream_input.model_dump(), config, context=context, stream_mode="updates"
+            run_input, config, context=context, stream_mode="updates", durability="sync"
         ):
             for step, values in update.items():
                 values = values or {}
-                seen.update(values.get("nodes_by_id", {}))
-                calls += (values.get("usage") or {}).get("llm_calls", 0)
+                progress.seen.update(values.get("nodes_by_id", {}))
+                progress.calls += (values.get("usage") or {}).get("llm_calls", 0)
                 if step == "save_generation":
-                    console.log(
-                        f"generation {values['generation']}/{dream_input.generations_count_int}: "
-                        f"{len(seen)}/{total} nodes, {calls} LLM calls"
-                    )
+                    generation = f"generation {values['generation']}/{progress.generations}"
+                    console.log(f"{generation}: {progress.line()}")
                 if step == "finalize":
                     output = values
-                status.update(f"{step}: {len(seen)}/{total} nodes, {calls} LLM calls")
+                status.update(f"{step}: {progress.line()}")
     return output
+
+
+async def resume_dream(workspace_id: str) -> dict[str, Any]:
+    """Finish a dream from its latest checkpoint (or return the output of a finished one)."""
+    config = {"configurable": {"thread_id": workspace_id}}
+    snapshot = await graph.aget_state(config)
+    if not snapshot.values:
+        raise SandboxError(f"no checkpoint of dream {workspace_id!r} in its workspace")
+    if not snapshot.next:
+        return {"nodes": snapshot.values["nodes"], "metadata": snapshot.values["metadata"]}
+    progress = Progress.of(snapshot.values)
+    console.log(
+        f"resuming after {snapshot.values.get('generation', 0)} generations: {progress.line()}"
+    )
+    return await run_with_progress(None, workspace_id, progress)
 
 
 sandboxes_app = typer.Typer(help="List or delete CoDreamer's sandboxes, crashed runs' included.")
@@ -172,6 +224,13 @@ async def closing_clients(work: Awaitable[ResultT]) -> ResultT:
         return await work
     finally:
         await close_clients()
+
+
+def show(output: dict[str, Any], *, as_json: bool) -> None:
+    """The summary on stderr, and with --json the output on stdout."""
+    print_summary(output)
+    if as_json:
+        sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
 
 
 def print_summary(output: dict[str, Any]) -> None:

@@ -44,8 +44,11 @@ class DreamContext:
         metadata={"description": "Retries of a failed or malformed LLM answer."},
     )
     parents_per_task: int = field(
-        default=16,
-        metadata={"description": "Parents expanded per graph task (the unit a resume redoes)."},
+        default=1,
+        metadata={
+            "description": "Parents expanded per graph task. A task is the unit a resume redoes: "
+            "with 1, no finished expansion is ever paid for twice."
+        },
     )
 
 

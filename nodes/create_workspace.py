@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from graph.context import DreamContext, resolve_context
 from graph.state import DreamState, empty_usage
 from nodes.workspace_files import ERRORS_LOG, write_file
+from sandbox.factory import get_backend
 from sandbox.lifecycle import open_or_create
 
 
@@ -28,7 +29,7 @@ async def create_workspace(state: DreamState, runtime: Runtime[DreamContext]) ->
     context = resolve_context(runtime.context)
     thread_id = get_config().get("configurable", {}).get("thread_id")
     workspace_id = str(thread_id) if thread_id else new_workspace_id()
-    workspace = await open_or_create(context.sandbox, workspace_id)
+    workspace = await open_or_create(get_backend(context.sandbox), workspace_id)
     warnings = await write_file(workspace, ERRORS_LOG, "")
     return {
         "settings": asdict(context),

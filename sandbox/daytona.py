@@ -8,7 +8,7 @@ import shlex
 import uuid
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 
 from daytona import (
     AsyncDaytona,
@@ -221,8 +221,9 @@ class DaytonaBackend:
     async def _find(self, workspace_id: str) -> AsyncSandbox | None:
         query = ListSandboxesQuery(labels={OUR_LABEL: "true", DREAM_LABEL: workspace_id})
         with _translated("find the sandbox", None):
-            async for sandbox in self._client().list(query):
-                return sandbox
+            async with aclosing(self._client().list(query)) as sandboxes:
+                async for sandbox in sandboxes:
+                    return sandbox
         return None
 
     async def _open(self, workspace_id: str, sandbox: AsyncSandbox) -> DaytonaWorkspace:
@@ -274,7 +275,7 @@ def _translated(action: str, sandbox_id: str | None) -> Iterator[None]:
     except DaytonaError as error:
         where = f"sandbox {sandbox_id}" if sandbox_id else "Daytona"
         message = f"Daytona: {action} in {where} failed: {_cause(error)}"
-        if isinstance(error, DaytonaNotFoundError):
+        if isinstance(error, DaytonaNotFoundError) or getattr(error, "status_code", None) == 404:
             raise SandboxGoneError(message) from None
         raise SandboxError(message) from None
 

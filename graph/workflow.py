@@ -13,6 +13,7 @@ from nodes.expand_generation import expand_generation
 from nodes.finalize import finalize
 from nodes.init_anchors import init_anchors
 from nodes.save_generation import save_generation
+from sandbox.checkpointer import WorkspaceCheckpointSaver
 
 GENERATION_ROUTES = ["expand_generation", "connect_to_product"]
 
@@ -34,4 +35,11 @@ builder.add_conditional_edges("save_generation", route_generation, GENERATION_RO
 builder.add_edge("connect_to_product", "finalize")
 builder.add_edge("finalize", END)
 
-graph = builder.compile(name="CoDreamer")
+graph = builder.compile(checkpointer=WorkspaceCheckpointSaver(), name="CoDreamer").with_config(
+    configurable={"checkpoint_ns": ""}
+)
+"""The dream, checkpointed into its own workspace when run with a `thread_id` (the workspace id).
+
+Resume a stopped dream with `graph.invoke(None, {"configurable": {"thread_id": id}})`. A run
+without a thread id is not checkpointed (the default `configurable` lets it start at all).
+"""
