@@ -132,7 +132,7 @@ async def run_with_progress(
     config = {"configurable": {"thread_id": workspace_id}}
     with console.status("starting", spinner="dots") as status:
         async for update in graph.astream(
-            run_input, config, context=context, stream_mode="updates", durability="sync"
+            run_input, config, context=context, stream_mode="updates"
         ):
             for step, values in update.items():
                 values = values or {}

@@ -1,5 +1,6 @@
 """The dream as a LangGraph state machine, compiled as `graph`."""
 
+from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, StateGraph
 
 from graph.context import DreamContext
@@ -36,10 +37,12 @@ builder.add_edge("connect_to_product", "finalize")
 builder.add_edge("finalize", END)
 
 graph = builder.compile(checkpointer=WorkspaceCheckpointSaver(), name="CoDreamer").with_config(
-    configurable={"checkpoint_ns": ""}
+    configurable={"checkpoint_ns": "", CONFIG_KEY_DURABILITY: "sync"}
 )
 """The dream, checkpointed into its own workspace when run with a `thread_id` (the workspace id).
 
 Resume a stopped dream with `graph.invoke(None, {"configurable": {"thread_id": id}})`. A run
 without a thread id is not checkpointed (the default `configurable` lets it start at all).
+Checkpoints are durable before the next step starts ("sync"), whichever entry point ran it;
+a caller may still pass `durability=` to choose otherwise.
 """

@@ -8,6 +8,7 @@ import pytest
 
 from graph import graph
 from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE, total_node_count
+from sandbox.local import LocalWorkspace
 from tests.openai_server import FakeOpenAI
 
 SEED_FILES = [
@@ -123,3 +124,37 @@ def test_dream_runs_synchronously_through_invoke(fake_llm: FakeOpenAI) -> None:
     output = graph.invoke(dream_input(2, 1))
 
     assert output["metadata"]["totalNodes"] == 4
+
+
+async def test_a_workspace_write_that_keeps_failing_is_a_warning(
+    fake_llm: FakeOpenAI, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = LocalWorkspace.write_file
+
+    async def flaky_write(self: LocalWorkspace, path: str, data: str | bytes) -> None:
+        if path == "checkpoint-gen1.json":
+            raise OSError("disk full")
+        await original(self, path, data)
+
+    monkeypatch.setattr(LocalWorkspace, "write_file", flaky_write)
+
+    output = await graph.ainvoke(dream_input(2, 2))
+
+    assert output["metadata"]["totalNodes"] == 8
+    (warning,) = output["metadata"]["warnings"]
+    assert "checkpoint-gen1.json was not written after 3 attempts: disk full" in warning
+    workspace = Path(output["metadata"]["workspacePath"])
+    assert not (workspace / "checkpoint-gen1.json").exists()
+    assert json.loads((workspace / "results.json").read_text())["metadata"]["warnings"] == [warning]
+
+
+async def test_a_durable_dream_checkpoints_before_each_step(fake_llm: FakeOpenAI) -> None:
+    config = {"configurable": {"thread_id": "dream-durable"}}
+    await graph.ainvoke(dream_input(2, 2), config)
+
+    history = [snapshot async for snapshot in graph.aget_state_history(config)]
+
+    steps = [snapshot.metadata["step"] for snapshot in history]
+    assert steps == sorted(steps, reverse=True) and steps[-1] == -1
+    assert history[0].next == ()
+    assert history[0].values["metadata"]["totalNodes"] == 8
