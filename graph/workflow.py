@@ -46,3 +46,6 @@ without a thread id is not checkpointed (the default `configurable` lets it star
 Checkpoints are durable before the next step starts ("sync"), whichever entry point ran it;
 a caller may still pass `durability=` to choose otherwise.
 """
+
+studio_graph = builder.compile(name="CoDreamer")
+"""The same dream for LangGraph Studio / `langgraph dev`, whose server brings its own checkpointer."""
