@@ -29,9 +29,18 @@ dream: setup
 test: setup
 	$(BIN)/python -m pytest
 
+serve: setup
+	$(BIN)/codreamer serve
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# LangGraph Studio on the in-memory dev server (graphs and .env from langgraph.json), offline:
+# no CLI analytics, no version check. Open the Studio URL it prints in a browser.
+.PHONY: studio
+studio: setup
+	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true $(BIN)/langgraph dev --no-browser
 
 clean:
 	rm -rf $(VENV) .codreamer .pytest_cache

@@ -3,9 +3,8 @@
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -13,14 +12,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from graph import graph
 from graph.context import DreamContext
+from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
 from graph.settings import SettingsError, get_settings
-from graph.state import DreamInput, total_node_count
+from graph.state import DreamInput
 from nodes.create_workspace import new_workspace_id
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError, WorkspaceService, get_backend
-from sandbox.daytona import close_clients
 
 app = typer.Typer(
     help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
@@ -59,9 +57,8 @@ def dream(
     workspace_id = new_workspace_id()
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():
-        run_input = dream_input.model_dump()
-        work = run_with_progress(run_input, workspace_id, Progress.of(run_input), context)
-        output = asyncio.run(closing_clients(work))
+        events = stream_dream(dream_input, context, workspace_id)
+        output = asyncio.run(closing_clients(show_progress(events)))
     show(output, as_json=as_json)
 
 
@@ -75,7 +72,7 @@ def resume(
     """Finish a dream that stopped (crash, kill) from the checkpoints in its workspace."""
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():
-        output = asyncio.run(closing_clients(resume_dream(workspace_id)))
+        output = asyncio.run(closing_clients(show_progress(stream_resume(workspace_id))))
     show(output, as_json=as_json)
 
 
@@ -97,69 +94,38 @@ def validated_input(customer: str, product: str, children: int, generations: int
         ) from None
 
 
-@dataclass
-class Progress:
-    """What the dream has done so far, for the progress lines."""
-
-    generations: int
-    total: int
-    seen: set[str] = field(default_factory=set)
-    calls: int = 0
-
-    @classmethod
-    def of(cls, values: dict[str, Any]) -> "Progress":
-        """Progress of a dream with these state values (its input, or a checkpoint's state)."""
-        generations = values["generations_count_int"]
-        return cls(
-            generations=generations,
-            total=total_node_count(values["children_count"], generations),
-            seen=set(values.get("nodes_by_id", {})),
-            calls=values.get("usage", {}).get("llm_calls", 0),
-        )
-
-    def line(self) -> str:
-        return f"{len(self.seen)}/{self.total} nodes, {self.calls} LLM calls"
-
-
-async def run_with_progress(
-    run_input: dict[str, Any] | None,
-    workspace_id: str,
-    progress: Progress,
-    context: DreamContext | None = None,
-) -> dict[str, Any]:
-    """Run (or, with no input, resume) a dream, printing a line per generation; its output."""
+async def show_progress(events: AsyncIterator[DreamEvent]) -> dict[str, Any]:
+    """Print a line per generation (and a live status) from a dream's events; its output."""
     output: dict[str, Any] = {}
-    config = {"configurable": {"thread_id": workspace_id}}
     with console.status("starting", spinner="dots") as status:
-        async for update in graph.astream(
-            run_input, config, context=context, stream_mode="updates"
-        ):
-            for step, values in update.items():
-                values = values or {}
-                progress.seen.update(values.get("nodes_by_id", {}))
-                progress.calls += (values.get("usage") or {}).get("llm_calls", 0)
-                if step == "save_generation":
-                    generation = f"generation {values['generation']}/{progress.generations}"
-                    console.log(f"{generation}: {progress.line()}")
-                if step == "finalize":
-                    output = values
-                status.update(f"{step}: {progress.line()}")
+        async for kind, data in events:
+            if kind == "result":
+                output = data
+                continue
+            counts = f"{data['nodes']}/{data['total']} nodes, {data['llm_calls']} LLM calls"
+            if data["generation"] is not None:
+                console.log(f"generation {data['generation']}/{data['generations']}: {counts}")
+            status.update(f"{data['step']}: {counts}")
     return output
 
 
-async def resume_dream(workspace_id: str) -> dict[str, Any]:
-    """Finish a dream from its latest checkpoint (or return the output of a finished one)."""
-    config = {"configurable": {"thread_id": workspace_id}}
-    snapshot = await graph.aget_state(config)
-    if not snapshot.values:
-        raise SandboxError(f"no checkpoint of dream {workspace_id!r} in its workspace")
-    if not snapshot.next:
-        return {"nodes": snapshot.values["nodes"], "metadata": snapshot.values["metadata"]}
-    progress = Progress.of(snapshot.values)
-    console.log(
-        f"resuming after {snapshot.values.get('generation', 0)} generations: {progress.line()}"
-    )
-    return await run_with_progress(None, workspace_id, progress)
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="PORT", min=1, max=65535, help="Port (or PORT).")
+    ] = 3457,
+) -> None:
+    """Serve the REST API (`POST /api/v1/dream`), its SSE stream and LangServe at /dream."""
+    import uvicorn
+
+    try:
+        settings = get_settings()
+        get_backend("daytona" if settings.use_daytona else "local")
+    except (SettingsError, SandboxError) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    uvicorn.run("server:app", host=host, port=port)
 
 
 sandboxes_app = typer.Typer(help="List or delete CoDreamer's sandboxes, crashed runs' included.")

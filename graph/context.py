@@ -4,7 +4,6 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.config import get_config
 
 from graph.settings import get_settings
 
@@ -61,10 +60,15 @@ def context_from_config(config: RunnableConfig | None) -> DreamContext:
     return DreamContext(**{k: v for k, v in configurable.items() if k in CONTEXT_FIELDS})
 
 
-def resolve_context(context: DreamContext | dict[str, Any] | None) -> DreamContext:
-    """The run settings of the current run, whichever entry point started it."""
+def resolve_context(
+    context: DreamContext | dict[str, Any] | None, config: RunnableConfig | None
+) -> DreamContext:
+    """The run settings, whichever entry point started the run.
+
+    Python and Studio pass `context`; LangServe passes only `configurable` (then context is None).
+    """
     if isinstance(context, DreamContext):
         return context
     if isinstance(context, dict) and context:
         return DreamContext(**{k: v for k, v in context.items() if k in CONTEXT_FIELDS})
-    return context_from_config(get_config())
+    return context_from_config(config)

@@ -1,9 +1,10 @@
 """What flows through a dream: its input, the working state and its output."""
 
 import operator
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
 
 CUSTOMER_JOB = "Customer Job"
 PRODUCT_FEATURE = "Product Feature"
@@ -101,6 +102,8 @@ class DreamState(TypedDict):
     product: str
     children_count: int
     generations_count_int: int
+    mode: NotRequired[str]
+    """How the dream runs: "workflow" (LangGraph, the default) or "legacy" (a plain loop)."""
     settings: NotRequired[dict[str, Any]]
     """Run settings (`DreamContext` as a dict), fixed at the start so a resume reuses them."""
     workspace_id: NotRequired[str]

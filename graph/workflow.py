@@ -48,4 +48,4 @@ a caller may still pass `durability=` to choose otherwise.
 """
 
 studio_graph = builder.compile(name="CoDreamer")
-"""The same dream for LangGraph Studio / `langgraph dev`, whose server brings its own checkpointer."""
+"""The same dream for LangGraph Studio / `langgraph dev` (whose server brings a checkpointer)."""

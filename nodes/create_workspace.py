@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph.config import get_config
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from graph.context import DreamContext, resolve_context
@@ -21,13 +21,15 @@ def new_workspace_id() -> str:
     return f"dream-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-async def create_workspace(state: DreamState, runtime: Runtime[DreamContext]) -> dict[str, Any]:
+async def create_workspace(
+    state: DreamState, runtime: Runtime[DreamContext], config: RunnableConfig
+) -> dict[str, Any]:
     """Open the workspace, named by the run's thread id when there is one.
 
     A durable run's checkpointer may have created it already; otherwise it is created here.
     """
-    context = resolve_context(runtime.context)
-    thread_id = get_config().get("configurable", {}).get("thread_id")
+    context = resolve_context(runtime.context, config)
+    thread_id = config.get("configurable", {}).get("thread_id")
     workspace_id = str(thread_id) if thread_id else new_workspace_id()
     workspace = await open_or_create(get_backend(context.sandbox), workspace_id)
     warnings = await write_file(workspace, ERRORS_LOG, "")

@@ -12,7 +12,7 @@ from sandbox.lifecycle import is_kept, release_workspace
 WORKFLOW_MODE = "workflow"
 
 
-def dream_metadata(state: DreamState, mode: str) -> dict[str, Any]:
+def dream_metadata(state: DreamState) -> dict[str, Any]:
     """The metadata the seed's frontend reads, plus where the workspace is and what went wrong."""
     return {
         "totalNodes": len(state["nodes_by_id"]),
@@ -24,7 +24,7 @@ def dream_metadata(state: DreamState, mode: str) -> dict[str, Any]:
         "sandbox": state["sandbox"],
         "workspacePath": state["workspace_path"],
         "workspaceKept": is_kept(state["sandbox"], keep=state["settings"]["keep_workspace"]),
-        "mode": mode,
+        "mode": state.get("mode", WORKFLOW_MODE),
         "model": describe_model(state["settings"]["model"]),
         "usage": state["usage"],
         "warnings": state["warnings"],
@@ -35,7 +35,7 @@ async def finalize(state: DreamState) -> dict[str, Any]:
     """Write results.json (atomically), release the sandbox unless kept, return the output."""
     output = {
         "nodes": list(state["nodes_by_id"].values()),
-        "metadata": dream_metadata(state, WORKFLOW_MODE),
+        "metadata": dream_metadata(state),
     }
     workspace = await open_workspace(state)
     warnings = await write_file(

@@ -72,6 +72,14 @@ def _load(
     return models[key]
 
 
+async def close_models() -> None:
+    """Close the HTTP clients this event loop's models opened (call before the loop ends)."""
+    for model in _models_by_loop.pop(asyncio.get_running_loop(), {}).values():
+        client = getattr(model.chat_model, "root_async_client", None)
+        if client is not None:
+            await client.close()
+
+
 def _build(
     kind: str,
     name: str,
@@ -92,6 +100,7 @@ def _build(
         temperature=temperature,
         timeout=timeout,
         max_retries=0,
+        disable_streaming=True,
         http_async_client=openai.DefaultAsyncHttpxClient(),
         **(EMBEDDED_SAMPLING if kind == "embedded" else {}),
     )

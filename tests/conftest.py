@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from graph.runner import close_clients
 from graph.settings import get_settings
-from sandbox.daytona import close_clients
 from tests.daytona_server import FakeDaytona
+from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI
 
 ENV_VARS = (
@@ -67,3 +68,11 @@ async def fake_daytona(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDay
         get_settings.cache_clear()
         yield fake
         await close_clients()
+
+
+@pytest.fixture
+def live_server(fake_llm: FakeOpenAI) -> Iterator[LiveServer]:
+    """The FastAPI app over real HTTP, its dreams answered by the loopback LLM server."""
+    server = LiveServer().start()
+    yield server
+    server.stop()

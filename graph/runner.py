@@ -1,0 +1,148 @@
+"""Run a dream for any front end (CLI, REST, SSE): in the configured mode, as progress events."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from typing_extensions import TypedDict
+
+from graph.context import CONTEXT_FIELDS, DreamContext
+from graph.legacy import legacy_updates
+from graph.settings import get_settings
+from graph.state import DreamInput, total_node_count
+from graph.workflow import graph
+from nodes.create_workspace import new_workspace_id
+from nodes.llm import close_models
+from sandbox.base import SandboxGoneError
+from sandbox.daytona import close_clients as close_sandbox_clients
+
+
+class Progress(TypedDict):
+    """One finished step of a dream, with its counts so far."""
+
+    step: str
+    generation: int | None
+    """The generation a `save_generation` step finished (None for other steps)."""
+    generations: int
+    nodes: int
+    total: int
+    llm_calls: int
+
+
+DreamEvent = tuple[Literal["progress"], Progress] | tuple[Literal["result"], dict[str, Any]]
+
+
+class DreamNotFoundError(SandboxGoneError):
+    """No checkpoint of that dream exists in any workspace this process can reach."""
+
+
+@dataclass
+class Tracker:
+    """Counts nodes and LLM calls from the stream of node updates."""
+
+    generations: int
+    total: int
+    seen: set[str] = field(default_factory=set)
+    calls: int = 0
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> "Tracker":
+        """A tracker for a dream with these state values (its input, or a checkpoint's)."""
+        generations = values["generations_count_int"]
+        return cls(
+            generations=generations,
+            total=total_node_count(values["children_count"], generations),
+            seen=set(values.get("nodes_by_id", {})),
+            calls=values.get("usage", {}).get("llm_calls", 0),
+        )
+
+    def observe(self, step: str, update: dict[str, Any]) -> Progress:
+        self.seen.update(update.get("nodes_by_id") or {})
+        self.calls += (update.get("usage") or {}).get("llm_calls", 0)
+        generation = update.get("generation") if step == "save_generation" else None
+        return {
+            "step": step,
+            "generation": generation,
+            "generations": self.generations,
+            "nodes": len(self.seen),
+            "total": self.total,
+            "llm_calls": self.calls,
+        }
+
+
+async def stream_dream(
+    dream_input: DreamInput, context: DreamContext, workspace_id: str
+) -> AsyncIterator[DreamEvent]:
+    """Progress after every step, then the result; legacy mode when USE_WORKFLOW=false."""
+    run_input = dream_input.model_dump()
+    if get_settings().use_workflow:
+        updates = _workflow_updates(run_input, context, workspace_id)
+    else:
+        updates = legacy_updates(run_input, context, workspace_id)
+    async for event in _events(updates, Tracker.of(run_input)):
+        yield event
+
+
+async def stream_resume(workspace_id: str) -> AsyncIterator[DreamEvent]:
+    """Finish a stopped dream from its latest checkpoint (a finished one just gives its result)."""
+    config = {"configurable": {"thread_id": workspace_id}}
+    snapshot = await graph.aget_state(config)
+    if not snapshot.values:
+        raise DreamNotFoundError(f"no checkpoint of dream {workspace_id!r} in its workspace")
+    if not snapshot.next:
+        yield "result", {key: snapshot.values[key] for key in ("nodes", "metadata")}
+        return
+    updates = _workflow_updates(None, None, workspace_id)
+    async for event in _events(updates, Tracker.of(snapshot.values)):
+        yield event
+
+
+async def run_dream(
+    dream_input: DreamInput, context: DreamContext, workspace_id: str
+) -> dict[str, Any]:
+    """The dream's output, `{nodes, metadata}`."""
+    async for kind, data in stream_dream(dream_input, context, workspace_id):
+        if kind == "result":
+            return data
+    raise RuntimeError("the dream ended without a result")
+
+
+async def close_clients() -> None:
+    """Close the LLM and sandbox clients of this event loop; front ends call it at shutdown."""
+    await close_models()
+    await close_sandbox_clients()
+
+
+def served_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A LangServe request's config: known run settings only, concurrency clamped, a new thread.
+
+    Endpoints, keys and the sandbox's credentials stay server-side; every served run gets its
+    own workspace (the thread id), so it is checkpointed like a CLI dream.
+    """
+    configurable = {
+        key: value
+        for key, value in (config.get("configurable") or {}).items()
+        if key in CONTEXT_FIELDS and value is not None
+    }
+    ceiling = get_settings().max_concurrency
+    configurable["max_concurrency"] = min(configurable.get("max_concurrency", ceiling), ceiling)
+    configurable["thread_id"] = new_workspace_id()
+    return {**config, "configurable": configurable}
+
+
+async def _workflow_updates(
+    run_input: dict[str, Any] | None, context: DreamContext | None, workspace_id: str
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    config = {"configurable": {"thread_id": workspace_id}}
+    async for update in graph.astream(run_input, config, context=context, stream_mode="updates"):
+        for step, values in update.items():
+            yield step, values or {}
+
+
+async def _events(
+    updates: AsyncIterator[tuple[str, dict[str, Any]]], tracker: Tracker
+) -> AsyncIterator[DreamEvent]:
+    async for step, values in updates:
+        yield "progress", tracker.observe(step, values)
+        if step == "finalize":
+            yield "result", values

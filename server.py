@@ -1,0 +1,113 @@
+"""The CoDreamer HTTP API: the seed's REST endpoint, its progress stream, and LangServe routes.
+
+Routes and start-up checks only; dreams run in `graph.runner`.
+"""
+
+import asyncio
+import importlib.metadata
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from langgraph.types import Send
+from langserve import add_routes
+from langserve.serialization import WellKnownLCSerializer, default
+from sse_starlette import EventSourceResponse
+
+from graph.context import DreamContext
+from graph.runner import close_clients, run_dream, served_config, stream_dream
+from graph.settings import get_settings
+from graph.state import DreamInput, DreamOutput
+from graph.workflow import graph
+from nodes.create_workspace import new_workspace_id
+from nodes.llm import describe_model
+from nodes.structured_call import LLMUnavailableError
+from sandbox import SandboxError, get_backend
+
+VERSION = importlib.metadata.version("codreamer")
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Fail at boot on bad settings (or a Daytona backend without a key), not mid-dream."""
+    settings = get_settings()
+    get_backend("daytona" if settings.use_daytona else "local")
+    yield
+    await close_clients()
+
+
+app = FastAPI(title="CoDreamer", version=VERSION, lifespan=lifespan)
+
+
+@app.exception_handler(LLMUnavailableError)
+@app.exception_handler(SandboxError)
+async def unavailable(_: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=503)
+
+
+@app.get("/")
+async def health() -> dict[str, Any]:
+    settings = get_settings()
+    return {
+        "status": "ok",
+        "version": VERSION,
+        "model": describe_model(settings.model),
+        "sandbox": "daytona" if settings.use_daytona else "local",
+        "mode": "workflow" if settings.use_workflow else "legacy",
+    }
+
+
+@app.post("/api/v1/dream")
+async def dream(body: DreamInput, request: Request) -> DreamOutput:
+    """Run a dream and answer `{nodes, metadata}` (the seed's contract)."""
+    run = asyncio.create_task(run_dream(body, DreamContext(), new_workspace_id()))
+    return await until_disconnected(request, run)
+
+
+@app.post("/api/v1/dream/stream")
+async def dream_stream(body: DreamInput) -> EventSourceResponse:
+    """Server-sent events: `progress` after every step, then `result` (or `error`)."""
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        try:
+            async for kind, data in stream_dream(body, DreamContext(), new_workspace_id()):
+                yield {"event": kind, "data": json.dumps(data, ensure_ascii=False)}
+        except (LLMUnavailableError, SandboxError) as error:
+            yield {"event": "error", "data": json.dumps({"detail": str(error)})}
+
+    return EventSourceResponse(events())
+
+
+async def until_disconnected(request: Request, run: asyncio.Task) -> Any:
+    """The task's result; cancelled (its sandbox released) if the client goes away first."""
+    while not run.done():
+        if await request.is_disconnected():
+            run.cancel()
+        await asyncio.wait({run}, timeout=0.5)
+    return run.result()
+
+
+class GraphSerializer(WellKnownLCSerializer):
+    """LangServe's serializer, able to encode the `Send`s a dream's stream events carry."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return orjson.dumps(obj, default=_encode)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Send):
+        return {"node": value.node, "arg": value.arg}
+    return default(value)
+
+
+add_routes(
+    app,
+    graph,
+    path="/dream",
+    per_req_config_modifier=lambda config, _: served_config(config),
+    serializer=GraphSerializer(),
+)
