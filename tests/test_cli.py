@@ -141,3 +141,12 @@ def test_cli_refuses_to_prune_local_workspaces() -> None:
     result = run_cli("sandboxes", "prune", "--backend", "local")
 
     assert result.returncode == 2 and "kept on purpose" in result.stderr
+
+
+def test_cli_serve_refuses_bad_settings_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODREAMER_MAX_CONCURRENCY", "0")
+
+    result = run_cli("serve", "--port", "3459")
+
+    assert result.returncode == 2
+    assert "CODREAMER_MAX_CONCURRENCY" in result.stderr
