@@ -43,4 +43,4 @@ studio: setup
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true $(BIN)/langgraph dev --no-browser
 
 clean:
-	rm -rf $(VENV) .codreamer .pytest_cache
+	rm -rf $(VENV) .codreamer .pytest_cache .langgraph_api
