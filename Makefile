@@ -10,7 +10,7 @@ PRODUCT ?= Distributed tracing and observability platform
 CHILDREN ?= 2
 GENERATIONS ?= 3
 
-.PHONY: setup dream test lint serve clean
+.PHONY: setup dream test bench lint serve clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,9 @@ dream: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench.run
 
 serve: setup
 	$(BIN)/codreamer serve

@@ -101,7 +101,7 @@ def _build(
         timeout=timeout,
         max_retries=0,
         disable_streaming=True,
-        http_async_client=openai.DefaultAsyncHttpxClient(),
+        http_async_client=openai.DefaultAioHttpClient(),
         **(EMBEDDED_SAMPLING if kind == "embedded" else {}),
     )
     label = f"embedded:{name}" if kind == "embedded" else name

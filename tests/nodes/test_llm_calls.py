@@ -140,3 +140,21 @@ async def test_max_concurrency_bounds_calls_in_flight(fake_llm: FakeOpenAI) -> N
 
     assert output["metadata"]["totalNodes"] == 2 + 4 + 16 + 64
     assert fake_llm.stats.peak_in_flight == 3
+
+
+async def test_a_slow_endpoint_times_out_per_call_without_failing_the_dream(
+    fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODREAMER_LLM_TIMEOUT", "0.3")
+    from graph.settings import get_settings
+
+    get_settings.cache_clear()
+    fake_llm.latency = 1.0
+    try:
+        output = await graph.ainvoke({**SMALL_DREAM, "children_count": 1})
+    finally:
+        fake_llm.latency = 0.0
+
+    assert output["metadata"]["totalNodes"] == 2
+    assert "Customer Job was not expanded" in output["metadata"]["warnings"][0]
+    assert "Timeout" in errors_log(output)
