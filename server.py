@@ -6,17 +6,22 @@ Routes and start-up checks only; dreams run in `graph.runner`.
 import asyncio
 import importlib.metadata
 import json
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from langgraph.types import Send
 from langserve import add_routes
 from langserve.serialization import WellKnownLCSerializer, default
 from sse_starlette import EventSourceResponse
+from starlette.types import ASGIApp, Message, Receive, Scope
+from starlette.types import Send as ASGISend
 
 from graph.context import DreamContext
 from graph.runner import close_clients, run_dream, served_config, stream_dream
@@ -40,7 +45,60 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await close_clients()
 
 
+async def require_api_key(
+    credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
+    ],
+) -> None:
+    """With CODREAMER_API_KEY set, a request needs `Authorization: Bearer <key>`."""
+    expected = get_settings().api_key
+    if expected is None:
+        return
+    given = credentials.credentials if credentials else ""
+    if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise HTTPException(401, "missing or wrong API key", {"WWW-Authenticate": "Bearer"})
+
+
+class BodySizeLimit:
+    """Refuse request bodies over CODREAMER_MAX_BODY_BYTES with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = get_settings().max_body_bytes
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > limit:
+            return await _too_large(limit)(scope, receive, send)
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, f"request body over {limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"request body over {limit} bytes"}, status_code=413)
+
+
 app = FastAPI(title="CoDreamer", version=VERSION, lifespan=lifespan)
+app.add_middleware(BodySizeLimit)
+if get_settings().cors_origins:
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=get_settings().cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+protected = [Depends(require_api_key)]
 
 
 @app.exception_handler(LLMUnavailableError)
@@ -61,14 +119,14 @@ async def health() -> dict[str, Any]:
     }
 
 
-@app.post("/api/v1/dream")
+@app.post("/api/v1/dream", dependencies=protected)
 async def dream(body: DreamInput, request: Request) -> DreamOutput:
     """Run a dream and answer `{nodes, metadata}` (the seed's contract)."""
     run = asyncio.create_task(run_dream(body, DreamContext(), new_workspace_id()))
     return await until_disconnected(request, run)
 
 
-@app.post("/api/v1/dream/stream")
+@app.post("/api/v1/dream/stream", dependencies=protected)
 async def dream_stream(body: DreamInput) -> EventSourceResponse:
     """Server-sent events: `progress` after every step, then `result` (or `error`)."""
 
@@ -109,5 +167,6 @@ add_routes(
     graph,
     path="/dream",
     per_req_config_modifier=lambda config, _: served_config(config),
+    dependencies=protected,
     serializer=GraphSerializer(),
 )

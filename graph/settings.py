@@ -1,9 +1,10 @@
 """Process-wide settings from the environment and `.env`, validated once."""
 
 from functools import cache
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class SettingsError(ValueError):
@@ -21,16 +22,50 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=32, alias="CODREAMER_MAX_CONCURRENCY", ge=1, le=4096)
     workspaces_dir: str = Field(default=".codreamer/workspaces", alias="CODREAMER_WORKSPACES")
     llm_timeout: float = Field(default=120.0, alias="CODREAMER_LLM_TIMEOUT", gt=0, le=3600)
-    llm_retries: int = Field(default=3, alias="CODREAMER_LLM_RETRIES", ge=0, le=10)
+    llm_retries: int = Field(default=5, alias="CODREAMER_LLM_RETRIES", ge=0, le=10)
     embedded_slots: int = Field(default=8, alias="CODREAMER_EMBEDDED_SLOTS", ge=1, le=64)
     use_daytona: bool = Field(default=False, alias="USE_DAYTONA")
     use_workflow: bool = Field(default=True, alias="USE_WORKFLOW")
     keep_daytona_workspace: bool = Field(default=False, alias="KEEP_DAYTONA_WORKSPACE")
+    api_key: SecretStr | None = Field(default=None, alias="CODREAMER_API_KEY")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default=[], alias="CODREAMER_CORS_ORIGINS")
+    max_body_bytes: int = Field(default=65_536, alias="CODREAMER_MAX_BODY_BYTES", ge=1_024)
     daytona_api_key: SecretStr | None = Field(default=None, alias="DAYTONA_API_KEY")
     daytona_api_url: str = Field(default="https://app.daytona.io/api", alias="DAYTONA_API_URL")
     daytona_target: str | None = Field(default=None, alias="DAYTONA_TARGET")
     daytona_auto_stop_minutes: int = Field(default=30, alias="DAYTONA_AUTO_STOP_MINUTES", ge=0)
     daytona_auto_delete_minutes: int = Field(default=60, alias="DAYTONA_AUTO_DELETE_MINUTES", ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return (
+            [item.strip() for item in value.split(",") if item.strip()]
+            if isinstance(value, str)
+            else value
+        )
+
+    @field_validator("api_key", "openai_api_key", "daytona_api_key", mode="after")
+    @classmethod
+    def _no_blank_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is None or value.get_secret_value().strip() else None
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, to keep out of logs, files, results and errors."""
+        keys = (self.api_key, self.openai_api_key, self.daytona_api_key)
+        return [key.get_secret_value() for key in keys if key is not None]
+
+
+MIN_REDACTED_LENGTH = 6
+"""Shorter values are not real keys; replacing them everywhere would garble every text."""
+
+
+def redact(text: str) -> str:
+    """`text` with every configured secret replaced by `***`."""
+    for secret in get_settings().secrets():
+        if len(secret) >= MIN_REDACTED_LENGTH:
+            text = text.replace(secret, "***")
+    return text
 
 
 @cache

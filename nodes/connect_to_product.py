@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from graph.context import DreamContext
 from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, DreamState, Edge, Node, Usage, add_usage
 from nodes.llm import load_chat_model
+from nodes.prompt_data import as_data
 from nodes.prompts import (
     CONNECT_TO_PRODUCT_EXAMPLE,
     CONNECT_TO_PRODUCT_EXAMPLE_ANSWER,
@@ -89,11 +90,14 @@ async def _judge(
 ) -> tuple[list[Link] | None, Usage, list[str]]:
     count = len(leaves)
     points = "\n".join(
-        f"{number}. <point>{leaf['name']}: {leaf['content']}</point>"
+        f"{number}. <point>{as_data(leaf['name'])}: {as_data(leaf['content'])}</point>"
         for number, leaf in enumerate(leaves, 1)
     )
     prompt = CONNECT_TO_PRODUCT_PROMPT.format(
-        customer=state["customer"], product=state["product"], points=points, count=count
+        customer=as_data(state["customer"]),
+        product=as_data(state["product"]),
+        points=points,
+        count=count,
     )
     outcome = await call_structured(
         load_chat_model(context.model, context.temperature, context.llm_timeout),

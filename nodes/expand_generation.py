@@ -9,6 +9,7 @@ from slugify import slugify
 from graph.context import DreamContext
 from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage
 from nodes.llm import load_chat_model
+from nodes.prompt_data import as_data
 from nodes.prompts import (
     EXPAND_GENERATION_EXAMPLE,
     EXPAND_GENERATION_EXAMPLE_ANSWER,
@@ -71,11 +72,11 @@ async def _expand_parent(
 ) -> tuple[list[Child] | None, Usage, list[str]]:
     count = task["children_count"]
     prompt = EXPAND_GENERATION_PROMPT.format(
-        customer=task["customer"],
-        product=task["product"],
-        path=" -> ".join(parent["path"]),
-        parent_name=parent["node"]["name"],
-        parent_content=parent["node"]["content"],
+        customer=as_data(task["customer"]),
+        product=as_data(task["product"]),
+        path=as_data(" -> ".join(parent["path"])),
+        parent_name=as_data(parent["node"]["name"]),
+        parent_content=as_data(parent["node"]["content"]),
         count=count,
     )
     outcome = await call_structured(

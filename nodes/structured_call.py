@@ -18,11 +18,13 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from graph.settings import redact
 from graph.state import Usage, empty_usage
 from nodes.llm import LoadedModel
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 MAX_RETRY_AFTER_SECONDS = 60.0
+UNREACHABLE_ATTEMPTS = 3
 _backoff = wait_exponential_jitter(multiplier=0.5, max=8, jitter=0.5)
 _limiters: weakref.WeakValueDictionary[str, asyncio.Semaphore] = weakref.WeakValueDictionary()
 
@@ -85,7 +87,7 @@ async def call_structured(
     )
     outcome: CallOutcome[SchemaT] = CallOutcome()
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(retries + 1),
+        stop=stop_after_attempt(retries + 1) | _stop_when_unreachable,
         wait=_wait,
         retry=retry_if_exception(_is_retryable),
         reraise=True,
@@ -110,14 +112,16 @@ async def call_structured(
         if refused is None:
             return outcome
         raise LLMUnavailableError(
-            f"LLM endpoint {model.endpoint} is unreachable: {refused}"
+            redact(f"LLM endpoint {model.endpoint} is unreachable: {refused}")
         ) from None
     except openai.APIStatusError as error:
         if _is_retryable(error):
             return outcome
         raise LLMUnavailableError(
-            f"LLM endpoint {model.endpoint} refused the request (HTTP {error.status_code}): "
-            f"{error.message}. Check the model name and API key settings."
+            redact(
+                f"LLM endpoint {model.endpoint} refused the request (HTTP {error.status_code}): "
+                f"{error.message}. Check the model name and API key settings."
+            )
         ) from None
     return outcome
 
@@ -154,6 +158,16 @@ def _refused_connection(error: BaseException) -> OSError | None:
     return None
 
 
+def _stop_when_unreachable(state: RetryCallState) -> bool:
+    """Give up early on an endpoint that refuses connections: fail the dream in seconds."""
+    error = state.outcome.exception() if state.outcome else None
+    return (
+        state.attempt_number >= UNREACHABLE_ATTEMPTS
+        and error is not None
+        and _refused_connection(error) is not None
+    )
+
+
 def _is_retryable(error: BaseException) -> bool:
     if isinstance(error, openai.APIStatusError):
         return error.status_code in (408, 409, 429) or error.status_code >= 500
@@ -174,5 +188,5 @@ def _wait(state: RetryCallState) -> float:
 
 def _describe(error: BaseException, model: LoadedModel) -> str:
     if isinstance(error, openai.APIStatusError):
-        return f"{model.name}: HTTP {error.status_code} {error.message}"
-    return f"{model.name}: {type(error).__name__}: {error}"
+        return redact(f"{model.name}: HTTP {error.status_code} {error.message}")
+    return redact(f"{model.name}: {type(error).__name__}: {error}")

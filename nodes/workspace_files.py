@@ -8,6 +8,7 @@ from typing import Any
 
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
+from graph.settings import redact
 from graph.state import Node
 from sandbox.base import Workspace
 from sandbox.factory import get_backend
@@ -49,7 +50,7 @@ async def write_file(workspace: Workspace, name: str, data: str) -> list[str]:
 
 async def append_log(workspace: Workspace, name: str, *lines: str) -> list[str]:
     """Append timestamped lines to a log, retrying; returns no warning, or the one saying so."""
-    text = "".join(log_line(line) for line in lines)
+    text = redact("".join(log_line(line) for line in lines))
     return await _retrying(name, lambda: workspace.append_file(name, text))
 
 

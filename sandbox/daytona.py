@@ -22,7 +22,7 @@ from daytona import (
     ListSandboxesQuery,
 )
 
-from graph.settings import Settings
+from graph.settings import Settings, redact
 from sandbox.base import (
     MAX_OUTPUT_CHARS,
     OUR_LABEL,
@@ -282,7 +282,7 @@ def _translated(action: str, sandbox_id: str | None) -> Iterator[None]:
 
 def _cause(error: DaytonaError) -> str:
     status = getattr(error, "status_code", None)
-    text = str(error).strip() or type(error).__name__
+    text = redact(str(error).strip() or type(error).__name__)
     if isinstance(error, DaytonaRateLimitError):
         retry_after = (getattr(error, "headers", None) or {}).get("Retry-After")
         wait = f", retry after {retry_after} s" if retry_after else ""

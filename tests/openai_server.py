@@ -24,11 +24,15 @@ from starlette.routing import Route
 
 @dataclass
 class Fault:
-    """One scripted answer instead of a normal one: an HTTP status, or a broken body."""
+    """One scripted answer instead of a normal one: an HTTP status, or a broken body.
+
+    With `echo_key`, the error message repeats the caller's bearer token (as OpenAI's 401 does).
+    """
 
     status: int = 200
     body: str | None = None
     retry_after: float | None = None
+    echo_key: bool = False
 
 
 @dataclass
@@ -40,6 +44,8 @@ class ServerStats:
     peak_in_flight: int = 0
     prompts: list[str] = field(default_factory=list)
     kinds: Counter = field(default_factory=Counter)
+    attempts: Counter = field(default_factory=Counter)
+    """How many times each prompt was asked."""
 
 
 class FakeOpenAI:
@@ -47,6 +53,10 @@ class FakeOpenAI:
 
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
+        self.error_rate = 0.0
+        """Share of answers that are HTTP 500s, drawn per (prompt, attempt) so reruns agree."""
+        self.truncate_rate = 0.0
+        """Share of answers whose JSON is cut in half."""
         self.faults: list[Fault] = []
         self.stats = ServerStats()
         self._lock = threading.Lock()
@@ -62,6 +72,7 @@ class FakeOpenAI:
         with self._lock:
             self.stats = ServerStats()
             self.faults = []
+            self.error_rate = self.truncate_rate = 0.0
 
     def start(self) -> "FakeOpenAI":
         sock = socket.socket()
@@ -102,6 +113,7 @@ class FakeOpenAI:
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
+        body["authorization"] = request.headers.get("authorization", "")
         with self._lock:
             self.stats.in_flight += 1
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.stats.in_flight)
@@ -114,6 +126,14 @@ class FakeOpenAI:
             with self._lock:
                 self.stats.in_flight -= 1
 
+    def _random_fault(self, prompt: str, attempt: int, content: str) -> Fault | None:
+        draw = _draw(prompt, attempt)
+        if draw < self.error_rate:
+            return Fault(status=500)
+        if draw < self.error_rate + self.truncate_rate:
+            return Fault(body=content[: len(content) // 2])
+        return None
+
     def _answer(self, body: dict[str, Any], fault: Fault | None) -> Response:
         prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
         schema = body["response_format"]["json_schema"]["schema"]
@@ -122,17 +142,25 @@ class FakeOpenAI:
         content = json.dumps({kind: make_items(kind, count, prompt)})
         input_tokens, output_tokens = len(prompt) // 4, len(content) // 4
         with self._lock:
+            attempt = self.stats.attempts[prompt]
+            self.stats.attempts[prompt] += 1
             self.stats.calls += 1
             self.stats.kinds[kind] += 1
             self.stats.prompts.append(prompt)
-            if fault is None or fault.status == 200:
+        if fault is None:
+            fault = self._random_fault(prompt, attempt, content)
+        if fault is None or fault.status == 200:
+            with self._lock:
                 self.stats.input_tokens += input_tokens
                 self.stats.output_tokens += output_tokens
         if fault is not None and fault.status != 200:
             headers = (
                 {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
             )
-            error = {"error": {"message": f"injected {fault.status}", "type": "server_error"}}
+            message = f"injected {fault.status}"
+            if fault.echo_key:
+                message += f": incorrect API key provided: {body['authorization'].split()[-1]}"
+            error = {"error": {"message": message, "type": "server_error"}}
             return JSONResponse(error, status_code=fault.status, headers=headers)
         if fault is not None and fault.body is not None:
             content = fault.body
@@ -156,6 +184,11 @@ class FakeOpenAI:
                 },
             }
         )
+
+
+def _draw(prompt: str, attempt: int) -> float:
+    digest = hashlib.sha256(f"{attempt}:{prompt}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x1_0000_0000
 
 
 def make_items(kind: str, count: int, prompt: str) -> list[dict[str, str]]:
