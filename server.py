@@ -126,7 +126,17 @@ async def dream(body: DreamInput, request: Request) -> DreamOutput:
     return await until_disconnected(request, run)
 
 
-@app.post("/api/v1/dream/stream", dependencies=protected)
+@app.post(
+    "/api/v1/dream/stream",
+    dependencies=protected,
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "`progress` events, then `result` or `error`; data is JSON.",
+            "content": {"text/event-stream": {"schema": {"type": "object"}}},
+        }
+    },
+)
 async def dream_stream(body: DreamInput) -> EventSourceResponse:
     """Server-sent events: `progress` after every step, then `result` (or `error`)."""
 

@@ -6,11 +6,12 @@ from typing import Annotated, Any, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
 
+from graph.settings import get_settings
+
 CUSTOMER_JOB = "Customer Job"
 PRODUCT_FEATURE = "Product Feature"
 ANCHOR_IDS = frozenset({CUSTOMER_JOB, PRODUCT_FEATURE})
 MAX_TEXT_CHARS = 2_000
-MAX_TOTAL_NODES = 20_000
 
 
 class Edge(TypedDict):
@@ -86,11 +87,12 @@ class DreamInput(BaseModel):
     @model_validator(mode="after")
     def _check_total_size(self) -> "DreamInput":
         total = total_node_count(self.children_count, self.generations_count_int)
-        if total > MAX_TOTAL_NODES:
+        limit = get_settings().max_nodes
+        if total > limit:
             raise ValueError(
                 f"children_count={self.children_count} and "
                 f"generations_count_int={self.generations_count_int} give {total} nodes; "
-                f"the limit is {MAX_TOTAL_NODES}. Lower one of them."
+                f"the limit is {limit}. Lower one of them."
             )
         return self
 
