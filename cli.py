@@ -49,11 +49,12 @@ def dream(
     ] = False,
 ) -> None:
     """Grow a graph from the Customer Job, K children per node for G generations."""
-    dream_input = validated_input(customer, product, children, generations)
     try:
         context = DreamContext()
     except SettingsError as error:
-        raise typer.BadParameter(str(error)) from None
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    dream_input = validated_input(customer, product, children, generations)
     workspace_id = new_workspace_id()
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():

@@ -1,10 +1,13 @@
 """Process-wide settings from the environment and `.env`, validated once."""
 
+import os
 from functools import cache
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PREFIX = "CODREAMER_"
 
 
 class SettingsError(ValueError):
@@ -72,7 +75,14 @@ def redact(text: str) -> str:
 
 @cache
 def get_settings() -> Settings:
-    """Load settings once; raise `SettingsError` naming each bad variable."""
+    """Load settings once; raise `SettingsError` naming each bad or unknown variable."""
+    known = {field.alias for field in Settings.model_fields.values()}
+    unknown = sorted(name for name in os.environ if name.startswith(PREFIX) and name not in known)
+    if unknown:
+        raise SettingsError(
+            f"unknown CoDreamer settings: {', '.join(unknown)} (a typo?); "
+            f"known ones: {', '.join(sorted(k for k in known if k.startswith(PREFIX)))}"
+        )
     try:
         return Settings()
     except ValidationError as error:

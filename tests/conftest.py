@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated environment per test and a loopback OpenAI-compatible server."""
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,12 +15,6 @@ from tests.openai_server import FakeOpenAI
 ENV_VARS = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
-    "CODREAMER_MODEL",
-    "CODREAMER_MAX_CONCURRENCY",
-    "CODREAMER_WORKSPACES",
-    "CODREAMER_LLM_TIMEOUT",
-    "CODREAMER_LLM_RETRIES",
-    "CODREAMER_API_KEY",
     "USE_DAYTONA",
     "USE_WORKFLOW",
     "KEEP_DAYTONA_WORKSPACE",
@@ -32,7 +27,7 @@ ENV_VARS = (
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Each test runs in its own directory with none of the caller's CoDreamer settings."""
-    for name in ENV_VARS:
+    for name in [*ENV_VARS, *(name for name in os.environ if name.startswith("CODREAMER_"))]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CODREAMER_WORKSPACES", str(tmp_path / "workspaces"))

@@ -150,3 +150,13 @@ def test_cli_serve_refuses_bad_settings_at_start_up(monkeypatch: pytest.MonkeyPa
 
     assert result.returncode == 2
     assert "CODREAMER_MAX_CONCURRENCY" in result.stderr
+
+
+def test_cli_names_a_misspelt_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODREAMER_MAX_CONCURENCY", "8")
+
+    dream = run_cli("dream", *SEED_ARGS)
+    serve = run_cli("serve", "--port", "3459")
+
+    assert dream.returncode == serve.returncode == 2
+    assert "CODREAMER_MAX_CONCURENCY" in dream.stderr and "a typo?" in serve.stderr
