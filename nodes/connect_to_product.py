@@ -4,20 +4,16 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
 from graph.context import DreamContext
 from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, DreamState, Edge, Node, Usage, add_usage
-from nodes.llm import load_chat_model
 from nodes.prompt_data import as_data
 from nodes.prompts import (
     CONNECT_TO_PRODUCT_EXAMPLE,
     CONNECT_TO_PRODUCT_EXAMPLE_ANSWER,
     CONNECT_TO_PRODUCT_PROMPT,
-    SYSTEM_PROMPT,
 )
-from nodes.schemas import Link, Links, links_schema
-from nodes.structured_call import AnswerRejectedError, call_structured, dream_limiter
+from nodes.schemas import Link, links_schema
+from nodes.structured_call import ask_model
 from nodes.workspace_files import (
     CONNECTIONS_LOG,
     ERRORS_LOG,
@@ -40,17 +36,6 @@ def leaves_by_parent(nodes: dict[str, Node]) -> dict[str | None, list[Node]]:
         if node["id"] not in ANCHOR_IDS and not node["edge"]:
             groups[node["parent_id"]].append(node)
     return groups
-
-
-def expected_links(count: int):
-    """A check that keeps the first `count` links, or rejects an answer with fewer."""
-
-    def check(answer: Links) -> Links:
-        if len(answer.links) < count:
-            raise AnswerRejectedError(f"asked for {count} links, got {len(answer.links)}")
-        return Links(links=answer.links[:count])
-
-    return check
 
 
 async def connect_to_product(state: DreamState) -> dict[str, Any]:
@@ -99,18 +84,14 @@ async def _judge(
         points=points,
         count=count,
     )
-    outcome = await call_structured(
-        load_chat_model(context.model, context.temperature, context.llm_timeout),
+    outcome = await ask_model(
+        context,
+        state["workspace_id"],
         links_schema(count),
-        [
-            SystemMessage(SYSTEM_PROMPT),
-            HumanMessage(CONNECT_TO_PRODUCT_EXAMPLE),
-            AIMessage(CONNECT_TO_PRODUCT_EXAMPLE_ANSWER),
-            HumanMessage(prompt),
-        ],
-        check=expected_links(count),
-        retries=context.llm_retries,
-        limiter=dream_limiter(state["workspace_id"], context.max_concurrency),
+        example=(CONNECT_TO_PRODUCT_EXAMPLE, CONNECT_TO_PRODUCT_EXAMPLE_ANSWER),
+        prompt=prompt,
+        items="links",
+        count=count,
         max_tokens=TOKENS_PER_LINK * count + 60,
     )
     links = outcome.value.links if outcome.value else None

@@ -3,21 +3,18 @@
 import asyncio
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from slugify import slugify
 
 from graph.context import DreamContext
 from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage
-from nodes.llm import load_chat_model
 from nodes.prompt_data import as_data
 from nodes.prompts import (
     EXPAND_GENERATION_EXAMPLE,
     EXPAND_GENERATION_EXAMPLE_ANSWER,
     EXPAND_GENERATION_PROMPT,
-    SYSTEM_PROMPT,
 )
-from nodes.schemas import Child, Children, children_schema
-from nodes.structured_call import AnswerRejectedError, call_structured, dream_limiter
+from nodes.schemas import Child, children_schema
+from nodes.structured_call import ask_model
 from nodes.workspace_files import ERRORS_LOG, append_log, open_workspace
 
 TOKENS_PER_CHILD = 220
@@ -26,17 +23,6 @@ TOKENS_PER_CHILD = 220
 def node_id(name: str, number: int) -> str:
     """A slug of the model's short name plus the node's sequence number (unique per dream)."""
     return f"{slugify(name, max_length=40, word_boundary=True) or 'idea'}-{number:x}"
-
-
-def expected_children(count: int):
-    """A check that keeps the first `count` children, or rejects an answer with fewer."""
-
-    def check(answer: Children) -> Children:
-        if len(answer.children) < count:
-            raise AnswerRejectedError(f"asked for {count} children, got {len(answer.children)}")
-        return Children(children=answer.children[:count])
-
-    return check
 
 
 async def expand_generation(task: ExpandTask) -> dict[str, Any]:
@@ -79,18 +65,14 @@ async def _expand_parent(
         parent_content=as_data(parent["node"]["content"]),
         count=count,
     )
-    outcome = await call_structured(
-        load_chat_model(context.model, context.temperature, context.llm_timeout),
+    outcome = await ask_model(
+        context,
+        task["workspace_id"],
         children_schema(count),
-        [
-            SystemMessage(SYSTEM_PROMPT),
-            HumanMessage(EXPAND_GENERATION_EXAMPLE),
-            AIMessage(EXPAND_GENERATION_EXAMPLE_ANSWER),
-            HumanMessage(prompt),
-        ],
-        check=expected_children(count),
-        retries=context.llm_retries,
-        limiter=dream_limiter(task["workspace_id"], context.max_concurrency),
+        example=(EXPAND_GENERATION_EXAMPLE, EXPAND_GENERATION_EXAMPLE_ANSWER),
+        prompt=prompt,
+        items="children",
+        count=count,
         max_tokens=TOKENS_PER_CHILD * count + 60,
     )
     children = outcome.value.children if outcome.value else None

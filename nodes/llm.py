@@ -3,6 +3,7 @@
 import asyncio
 import weakref
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -18,7 +19,7 @@ PLACEHOLDER_API_KEY = "not-needed"
 EMBEDDED_SAMPLING = {"frequency_penalty": 0.3, "presence_penalty": 0.3}
 """A tiny model loops on its own words without a penalty for repeating them."""
 _models_by_loop: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple, "LoadedModel"]
+    asyncio.AbstractEventLoop, dict["ModelKey", "LoadedModel"]
 ] = weakref.WeakKeyDictionary()
 
 
@@ -55,20 +56,23 @@ def load_chat_model(spec: str, temperature: float, timeout: float) -> LoadedMode
     return _load(kind, name, None, None, temperature, timeout)
 
 
-def _load(
-    kind: str,
-    name: str,
-    base_url: str | None,
-    api_key: str | None,
-    temperature: float,
-    timeout: float,
-) -> LoadedModel:
-    """One client per event loop: async HTTP clients cannot cross loops."""
-    loop = asyncio.get_running_loop()
-    key = (kind, name, base_url, api_key, temperature, timeout)
-    models = _models_by_loop.setdefault(loop, {})
+class ModelKey(NamedTuple):
+    """Everything that tells two chat model clients apart."""
+
+    kind: str
+    name: str
+    base_url: str | None
+    api_key: str | None
+    temperature: float
+    timeout: float
+
+
+def _load(*fields: Any) -> LoadedModel:
+    """One client per event loop and `ModelKey`: async HTTP clients cannot cross loops."""
+    key = ModelKey(*fields)
+    models = _models_by_loop.setdefault(asyncio.get_running_loop(), {})
     if key not in models:
-        models[key] = _build(*key)
+        models[key] = _build(key)
     return models[key]
 
 
@@ -80,14 +84,8 @@ async def close_models() -> None:
             await client.close()
 
 
-def _build(
-    kind: str,
-    name: str,
-    base_url: str | None,
-    api_key: str | None,
-    temperature: float,
-    timeout: float,
-) -> LoadedModel:
+def _build(key: ModelKey) -> LoadedModel:
+    kind, name, base_url, api_key, temperature, timeout = key
     if kind == "init_chat_model":
         from langchain.chat_models import init_chat_model
 

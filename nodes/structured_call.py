@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 import openai
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -18,9 +18,11 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from graph.context import DreamContext
 from graph.settings import redact
 from graph.state import Usage, empty_usage
-from nodes.llm import LoadedModel
+from nodes.llm import LoadedModel, load_chat_model
+from nodes.prompts import SYSTEM_PROMPT
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 MAX_RETRY_AFTER_SECONDS = 60.0
@@ -57,6 +59,46 @@ def response_format(schema: type[BaseModel]) -> dict[str, Any]:
         "type": "json_schema",
         "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
     }
+
+
+def first_items(count: int, field: str) -> Callable[[SchemaT], SchemaT]:
+    """A check keeping the first `count` items of list `field`, rejecting answers with fewer."""
+
+    def check(answer: SchemaT) -> SchemaT:
+        items = getattr(answer, field)
+        if len(items) < count:
+            raise AnswerRejectedError(f"asked for {count} {field}, got {len(items)}")
+        return answer.model_copy(update={field: items[:count]})
+
+    return check
+
+
+async def ask_model(
+    context: DreamContext,
+    dream_id: str,
+    schema: type[SchemaT],
+    *,
+    example: tuple[str, str],
+    prompt: str,
+    items: str,
+    count: int,
+    max_tokens: int,
+) -> CallOutcome[SchemaT]:
+    """Ask the run's model for `count` `items` in `schema`, after one worked example."""
+    return await call_structured(
+        load_chat_model(context.model, context.temperature, context.llm_timeout),
+        schema,
+        [
+            SystemMessage(SYSTEM_PROMPT),
+            HumanMessage(example[0]),
+            AIMessage(example[1]),
+            HumanMessage(prompt),
+        ],
+        check=first_items(count, items),
+        retries=context.llm_retries,
+        limiter=dream_limiter(dream_id, context.max_concurrency),
+        max_tokens=max_tokens,
+    )
 
 
 def dream_limiter(dream_id: str, max_concurrency: int) -> asyncio.Semaphore:
