@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graph.context import DreamContext
+from graph.history import list_dreams
 from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
 from graph.settings import SettingsError, get_settings
 from graph.state import DreamInput
@@ -108,6 +109,31 @@ async def show_progress(events: AsyncIterator[DreamEvent]) -> dict[str, Any]:
                 console.log(f"generation {data['generation']}/{data['generations']}: {counts}")
             status.update(f"{data['step']}: {counts}")
     return output
+
+
+@app.command("list")
+def list_past_dreams(
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON on stdout.")] = False,
+) -> None:
+    """List past dreams (local workspaces, and kept Daytona sandboxes with USE_DAYTONA)."""
+    with reported_errors():
+        dreams = asyncio.run(closing_clients(list_dreams()))
+    if as_json:
+        sys.stdout.write(json.dumps(dreams, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("dream", "status", "nodes", "time", "cost", "customer", "product")
+    for item in dreams:
+        seconds = item["generation_time_ms"]
+        table.add_row(
+            item["id"],
+            item["status"],
+            str(item["nodes"] or "-"),
+            "-" if seconds is None else f"{seconds / 1000:.1f} s",
+            "-" if item["cost_usd"] is None else f"${item['cost_usd']:.4f}",
+            (item["customer"] or "-")[:40],
+            (item["product"] or "-")[:40],
+        )
+    console.print(table)
 
 
 @app.command()
@@ -210,6 +236,8 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row("model", metadata["model"])
     table.add_row("LLM calls", str(usage["llm_calls"]))
     table.add_row("tokens", f"{usage['input_tokens']} in, {usage['output_tokens']} out")
+    cost = metadata.get("cost_usd")
+    table.add_row("cost", "unknown (no price for this model)" if cost is None else f"${cost:.4f}")
     table.add_row("warnings", str(len(metadata["warnings"])))
     console.print(table)
     if metadata["daytonaWorkspaceId"]:

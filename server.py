@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope
 from starlette.types import Send as ASGISend
 
 from graph.context import DreamContext
+from graph.history import DreamSummary, list_dreams, load_dream
 from graph.runner import close_clients, run_dream, served_config, stream_dream
 from graph.settings import get_settings
 from graph.state import DreamInput, DreamOutput
@@ -148,6 +149,25 @@ async def dream_stream(body: DreamInput) -> EventSourceResponse:
             yield {"event": "error", "data": json.dumps({"detail": str(error)})}
 
     return EventSourceResponse(events())
+
+
+@app.get("/api/v1/dreams", dependencies=protected)
+async def dreams() -> list[DreamSummary]:
+    """Past dreams, newest first."""
+    return await list_dreams()
+
+
+@app.get("/api/v1/dreams/{dream_id}", dependencies=protected)
+async def one_dream(dream_id: str) -> DreamOutput:
+    """A finished dream's `{nodes, metadata}`; 404 if there is none by that id."""
+    return await finished_dream(dream_id)
+
+
+async def finished_dream(dream_id: str) -> dict[str, Any]:
+    output = await load_dream(dream_id)
+    if output is None:
+        raise HTTPException(404, f"no finished dream {dream_id!r}")
+    return output
 
 
 async def until_disconnected(request: Request, run: asyncio.Task) -> Any:

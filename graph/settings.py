@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     model: str = Field(default="auto", alias="CODREAMER_MODEL", min_length=1)
+    prices: dict[str, tuple[float, float]] = Field(default={}, alias="CODREAMER_PRICES")
+    """Extra or corrected prices, JSON: {"model": [usd per 1M input tokens, per 1M output]}."""
     max_nodes: int = Field(default=20_000, alias="CODREAMER_MAX_NODES", ge=3, le=20_000)
     """The most nodes one dream may have (K and G together); lower it to cap a dream's cost."""
     max_concurrency: int = Field(default=32, alias="CODREAMER_MAX_CONCURRENCY", ge=1, le=4096)

@@ -6,6 +6,7 @@ from typing import Any
 
 from graph.state import DreamState
 from nodes.llm import describe_model
+from nodes.pricing import cost_usd
 from nodes.workspace_files import RESULTS_FILE, open_workspace, write_file
 from sandbox.lifecycle import is_kept, release_workspace
 
@@ -14,6 +15,7 @@ WORKFLOW_MODE = "workflow"
 
 def dream_metadata(state: DreamState) -> dict[str, Any]:
     """The metadata the seed's frontend reads, plus where the workspace is and what went wrong."""
+    model = describe_model(state["settings"]["model"])
     return {
         "totalNodes": len(state["nodes_by_id"]),
         "generationTime": round((time.time() - state["started_at"]) * 1000),
@@ -25,8 +27,9 @@ def dream_metadata(state: DreamState) -> dict[str, Any]:
         "workspacePath": state["workspace_path"],
         "workspaceKept": is_kept(state["sandbox"], keep=state["settings"]["keep_workspace"]),
         "mode": state.get("mode", WORKFLOW_MODE),
-        "model": describe_model(state["settings"]["model"]),
+        "model": model,
         "usage": state["usage"],
+        "cost_usd": cost_usd(model, state["usage"]),
         "warnings": state["warnings"],
     }
 

@@ -30,6 +30,7 @@ async def test_embedded_dream_runs_offline(monkeypatch: pytest.MonkeyPatch) -> N
     metadata = output["metadata"]
     assert metadata["model"] == "embedded:SmolLM2-135M-Instruct"
     assert metadata["totalNodes"] == 4
+    assert metadata["cost_usd"] is None
     assert metadata["usage"]["llm_calls"] >= 2 and metadata["usage"]["output_tokens"] > 0
     grown = [node for node in output["nodes"] if node["id"] not in (CUSTOMER_JOB, PRODUCT_FEATURE)]
     assert all(node["content"].strip() and node["name"].strip() for node in grown)
