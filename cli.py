@@ -5,6 +5,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -13,10 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from graph.context import DreamContext
-from graph.history import list_dreams
+from graph.exports import FORMATS, export_dream
+from graph.history import list_dreams, load_dream
 from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
 from graph.settings import SettingsError, get_settings
 from graph.state import DreamInput
+from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
 from nodes.create_workspace import new_workspace_id
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError, WorkspaceService, get_backend
@@ -25,6 +28,7 @@ app = typer.Typer(
     help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
 )
 ResultT = TypeVar("ResultT")
+EXPORT_FORMATS = (*FORMATS, "html")
 console = Console(stderr=True, log_path=False)
 OPTION_OF_FIELD = {
     "customer": "--customer",
@@ -108,6 +112,47 @@ async def show_progress(events: AsyncIterator[DreamEvent]) -> dict[str, Any]:
             if data["generation"] is not None:
                 console.log(f"generation {data['generation']}/{data['generations']}: {counts}")
             status.update(f"{data['step']}: {counts}")
+    return output
+
+
+@app.command()
+def export(
+    source: Annotated[str, typer.Argument(help="A results.json file, or a dream's workspace id.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")
+    ] = "json",
+    out: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Export a dream as JSON, GraphML, Mermaid, a self-contained HTML viewer, or Cypher."""
+    if fmt not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"use one of: {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    output = load_output(source)
+    text = to_html(output) if fmt == "html" else export_dream(output, fmt)
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out.resolve()}", highlight=False)
+
+
+def load_output(source: str) -> dict[str, Any]:
+    """A dream's output from a results.json path or a workspace id; a usage error if neither."""
+    path = Path(source)
+    if path.is_file():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise typer.BadParameter(
+                f"{source} is not JSON: {error}", param_hint="SOURCE"
+            ) from None
+    with reported_errors():
+        output = asyncio.run(closing_clients(load_dream(source)))
+    if output is None:
+        raise typer.BadParameter(
+            f"no results.json and no finished dream {source!r}", param_hint="SOURCE"
+        )
     return output
 
 
@@ -220,10 +265,29 @@ async def closing_clients(work: Awaitable[ResultT]) -> ResultT:
 
 
 def show(output: dict[str, Any], *, as_json: bool) -> None:
-    """The summary on stderr, and with --json the output on stdout."""
+    """The summary and the viewer's path on stderr, and with --json the output on stdout."""
     print_summary(output)
+    viewer = local_viewer(output)
+    if viewer is not None:
+        console.print(f"viewer: {viewer}", soft_wrap=True, highlight=False)
     if as_json:
         sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
+
+
+def local_viewer(output: dict[str, Any]) -> Path | None:
+    """The dream's HTML viewer on this machine (a copy when the workspace is remote)."""
+    metadata = output["metadata"]
+    if metadata["sandbox"] == "local":
+        path = Path(metadata["workspacePath"]) / VIEWER_FILE
+        return path if path.exists() else None
+    try:
+        page = to_html(output)
+    except ViewerUnavailableError:
+        return None
+    path = Path(".codreamer", "viewers", f"{metadata['workspaceId']}.html").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 def print_summary(output: dict[str, Any]) -> None:

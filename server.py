@@ -9,12 +9,12 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from langgraph.types import Send
 from langserve import add_routes
@@ -24,10 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope
 from starlette.types import Send as ASGISend
 
 from graph.context import DreamContext
+from graph.exports import export_dream
 from graph.history import DreamSummary, list_dreams, load_dream
 from graph.runner import close_clients, run_dream, served_config, stream_dream
 from graph.settings import get_settings
 from graph.state import DreamInput, DreamOutput
+from graph.viewer import to_html
 from graph.workflow import graph
 from nodes.create_workspace import new_workspace_id
 from nodes.llm import describe_model
@@ -35,6 +37,14 @@ from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError, get_backend
 
 VERSION = importlib.metadata.version("codreamer")
+ExportFormat = Literal["json", "graphml", "mermaid", "cypher", "html"]
+EXPORT_MEDIA_TYPES = {
+    "json": "application/json",
+    "graphml": "application/xml",
+    "mermaid": "text/plain; charset=utf-8",
+    "cypher": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
 
 
 @asynccontextmanager
@@ -161,6 +171,14 @@ async def dreams() -> list[DreamSummary]:
 async def one_dream(dream_id: str) -> DreamOutput:
     """A finished dream's `{nodes, metadata}`; 404 if there is none by that id."""
     return await finished_dream(dream_id)
+
+
+@app.get("/api/v1/dreams/{dream_id}/export", dependencies=protected)
+async def export(dream_id: str, format: ExportFormat = "json") -> Response:
+    """The dream as JSON, GraphML, Mermaid, Cypher or a self-contained HTML viewer."""
+    output = await finished_dream(dream_id)
+    text = to_html(output) if format == "html" else export_dream(output, format)
+    return Response(text, media_type=EXPORT_MEDIA_TYPES[format])
 
 
 async def finished_dream(dream_id: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 from graph.state import DreamState
+from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
 from nodes.llm import describe_model
 from nodes.pricing import cost_usd
 from nodes.workspace_files import RESULTS_FILE, open_workspace, write_file
@@ -44,6 +45,10 @@ async def finalize(state: DreamState) -> dict[str, Any]:
     warnings = await write_file(
         workspace, RESULTS_FILE, json.dumps(output, ensure_ascii=False, indent=1)
     )
+    try:
+        warnings += await write_file(workspace, VIEWER_FILE, to_html(output))
+    except ViewerUnavailableError as error:
+        warnings.append(f"no {VIEWER_FILE}: {error}")
     output["metadata"]["warnings"] = [*state["warnings"], *warnings]
     await release_workspace(
         state["sandbox"], state["workspace_id"], keep=state["settings"]["keep_workspace"]

@@ -42,6 +42,8 @@ def test_cli_dream_prints_the_seed_output_as_json(fake_llm: FakeOpenAI, isolated
     workspace = Path(output["metadata"]["workspacePath"])
     assert workspace.parent == isolated_env / "workspaces"
     assert f"workspace: {workspace}" in result.stderr.splitlines()
+    assert f"viewer: {workspace / 'graph.html'}" in result.stderr.splitlines()
+    assert "vis.Network" in (workspace / "graph.html").read_text()
     assert json.loads((workspace / "results.json").read_text()) == output
 
 
@@ -116,6 +118,8 @@ def test_cli_dream_on_daytona_leaves_no_sandbox(
     assert output["metadata"]["totalNodes"] == 16
     assert output["metadata"]["sandbox"] == "daytona" and output["metadata"]["daytonaWorkspaceId"]
     assert f"sandbox: {output['metadata']['daytonaWorkspaceId']} deleted" in result.stderr
+    viewer = Path(".codreamer", "viewers", f"{output['metadata']['workspaceId']}.html").resolve()
+    assert f"viewer: {viewer}" in result.stderr.splitlines() and viewer.exists()
     assert fake_daytona.live_sandboxes() == []
 
 
