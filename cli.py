@@ -302,6 +302,12 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row("tokens", f"{usage['input_tokens']} in, {usage['output_tokens']} out")
     cost = metadata.get("cost_usd")
     table.add_row("cost", "unknown (no price for this model)" if cost is None else f"${cost:.4f}")
+    quality = metadata["quality"]
+    table.add_row(
+        "quality",
+        f"path to product {quality['path_to_product']:.0%}, exactly K {quality['exact_k']:.0%}, "
+        f"{quality['duplicate_labels']} repeated labels",
+    )
     table.add_row("warnings", str(len(metadata["warnings"])))
     console.print(table)
     if metadata["daytonaWorkspaceId"]:

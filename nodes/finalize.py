@@ -4,6 +4,7 @@ import json
 import time
 from typing import Any
 
+from graph.quality import quality_report
 from graph.state import DreamState
 from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
 from nodes.llm import describe_model
@@ -37,10 +38,12 @@ def dream_metadata(state: DreamState) -> dict[str, Any]:
 
 async def finalize(state: DreamState) -> dict[str, Any]:
     """Write results.json (atomically), release the sandbox unless kept, return the output."""
-    output = {
-        "nodes": list(state["nodes_by_id"].values()),
-        "metadata": dream_metadata(state),
-    }
+    nodes = list(state["nodes_by_id"].values())
+    metadata = dream_metadata(state)
+    metadata["quality"] = quality_report(
+        nodes, state["children_count"], state["generations_count_int"]
+    )
+    output = {"nodes": nodes, "metadata": metadata}
     workspace = await open_workspace(state)
     warnings = await write_file(
         workspace, RESULTS_FILE, json.dumps(output, ensure_ascii=False, indent=1)
