@@ -73,6 +73,7 @@ async def _expand_parent(
         prompt=prompt,
         items="children",
         count=count,
+        distinct="name",
         max_tokens=TOKENS_PER_CHILD * count + 60,
     )
     children = outcome.value.children if outcome.value else None

@@ -19,6 +19,7 @@ from tenacity import (
 )
 
 from graph.context import DreamContext
+from graph.quality import normalised
 from graph.settings import redact
 from graph.state import Usage, empty_usage
 from nodes.llm import LoadedModel, load_chat_model
@@ -61,14 +62,19 @@ def response_format(schema: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def first_items(count: int, field: str) -> Callable[[SchemaT], SchemaT]:
-    """A check keeping the first `count` items of list `field`, rejecting answers with fewer."""
+def first_items(
+    count: int, field: str, distinct: str | None = None
+) -> Callable[[SchemaT], SchemaT]:
+    """A check keeping the first `count` items of list `field`, rejecting answers with fewer,
+    or (with `distinct`) whose kept items repeat that attribute (compared loosely)."""
 
     def check(answer: SchemaT) -> SchemaT:
-        items = getattr(answer, field)
+        items = getattr(answer, field)[:count]
         if len(items) < count:
             raise AnswerRejectedError(f"asked for {count} {field}, got {len(items)}")
-        return answer.model_copy(update={field: items[:count]})
+        if distinct and len({normalised(getattr(item, distinct)) for item in items}) < count:
+            raise AnswerRejectedError(f"{field} repeat a {distinct}; asked for different ones")
+        return answer.model_copy(update={field: items})
 
     return check
 
@@ -83,6 +89,7 @@ async def ask_model(
     items: str,
     count: int,
     max_tokens: int,
+    distinct: str | None = None,
 ) -> CallOutcome[SchemaT]:
     """Ask the run's model for `count` `items` in `schema`, after one worked example."""
     return await call_structured(
@@ -94,7 +101,7 @@ async def ask_model(
             AIMessage(example[1]),
             HumanMessage(prompt),
         ],
-        check=first_items(count, items),
+        check=first_items(count, items, distinct),
         retries=context.llm_retries,
         limiter=dream_limiter(dream_id, context.max_concurrency),
         max_tokens=max_tokens,

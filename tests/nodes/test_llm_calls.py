@@ -158,3 +158,18 @@ async def test_a_slow_endpoint_times_out_per_call_without_failing_the_dream(
     assert output["metadata"]["totalNodes"] == 2
     assert "Customer Job was not expanded" in output["metadata"]["warnings"][0]
     assert "Timeout" in errors_log(output)
+
+
+async def test_siblings_with_the_same_name_are_asked_again(fake_llm: FakeOpenAI) -> None:
+    twins = ",".join(
+        f'{{"name": "{name}", "content": "c", "relationship": "r", "rationale": "w"}}'
+        for name in ("Slow builds", "slow builds!")
+    )
+    fake_llm.faults = [Fault(body=f'{{"children": [{twins}]}}')]
+
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    names = [node["name"] for node in output["nodes"] if node["generation"] == 1]
+    assert len(names) == 2 and "Slow builds" not in names
+    assert output["metadata"]["quality"]["duplicate_sibling_labels"] == 0
+    assert "repeat a name" in errors_log(output)
