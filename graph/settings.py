@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     model: str = Field(default="auto", alias="CODREAMER_MODEL", min_length=1)
     prices: dict[str, tuple[float, float]] = Field(default={}, alias="CODREAMER_PRICES")
     """Extra or corrected prices, JSON: {"model": [usd per 1M input tokens, per 1M output]}."""
+    relevance: bool = Field(default=False, alias="CODREAMER_RELEVANCE")
+    """Add embedding relevance to metadata.quality (loads a ~90 MB model: ~5 s, ~450 MB)."""
     max_nodes: int = Field(default=20_000, alias="CODREAMER_MAX_NODES", ge=3, le=20_000)
     """The most nodes one dream may have (K and G together); lower it to cap a dream's cost."""
     max_concurrency: int = Field(default=32, alias="CODREAMER_MAX_CONCURRENCY", ge=1, le=4096)

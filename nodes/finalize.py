@@ -1,11 +1,14 @@
 """Node: assemble the seed's `{nodes, metadata}` answer and save it as results.json."""
 
+import asyncio
 import json
 import time
 from typing import Any
 
 from graph.quality import quality_report
-from graph.state import DreamState
+from graph.relevance import RelevanceUnavailableError, relevance
+from graph.settings import get_settings
+from graph.state import DreamState, Node
 from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
 from nodes.llm import describe_model
 from nodes.pricing import cost_usd
@@ -37,23 +40,35 @@ def dream_metadata(state: DreamState) -> dict[str, Any]:
 
 
 async def finalize(state: DreamState) -> dict[str, Any]:
-    """Write results.json (atomically), release the sandbox unless kept, return the output."""
+    """Write results.json (atomically) and graph.html, release the sandbox unless kept."""
     nodes = list(state["nodes_by_id"].values())
     metadata = dream_metadata(state)
-    metadata["quality"] = quality_report(
-        nodes, state["children_count"], state["generations_count_int"]
-    )
+    metadata["quality"], problems = await _quality(nodes, state)
+    metadata["warnings"] = [*state["warnings"], *problems]
     output = {"nodes": nodes, "metadata": metadata}
     workspace = await open_workspace(state)
-    warnings = await write_file(
+    lost = await write_file(
         workspace, RESULTS_FILE, json.dumps(output, ensure_ascii=False, indent=1)
     )
     try:
-        warnings += await write_file(workspace, VIEWER_FILE, to_html(output))
+        lost += await write_file(workspace, VIEWER_FILE, to_html(output))
     except ViewerUnavailableError as error:
-        warnings.append(f"no {VIEWER_FILE}: {error}")
-    output["metadata"]["warnings"] = [*state["warnings"], *warnings]
+        lost.append(f"no {VIEWER_FILE}: {error}")
+    metadata["warnings"] += lost
     await release_workspace(
         state["sandbox"], state["workspace_id"], keep=state["settings"]["keep_workspace"]
     )
     return output
+
+
+async def _quality(nodes: list[Node], state: DreamState) -> tuple[dict[str, Any], list[str]]:
+    """The quality report, with embedding relevance when CODREAMER_RELEVANCE is on."""
+    report = quality_report(nodes, state["children_count"], state["generations_count_int"])
+    report["relevance"] = None
+    if not get_settings().relevance:
+        return report, []
+    try:
+        report["relevance"] = await asyncio.to_thread(relevance, nodes)
+    except RelevanceUnavailableError as error:
+        return report, [f"no relevance figure: {error}"]
+    return report, []

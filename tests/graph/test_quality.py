@@ -54,3 +54,4 @@ async def test_a_complete_dream_reaches_the_product_from_everywhere(fake_llm: Fa
     quality = output["metadata"]["quality"]
     assert quality["path_to_product"] == 1.0 and quality["exact_k"] == 1.0
     assert quality["duplicate_sibling_labels"] == 0
+    assert quality["relevance"] is None  # only with CODREAMER_RELEVANCE=true
