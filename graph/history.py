@@ -29,7 +29,7 @@ class DreamSummary(TypedDict):
 
 async def list_dreams() -> list[DreamSummary]:
     """Every dream this process can see, newest first."""
-    infos = [*await get_backend("local").list()]
+    infos = await get_backend("local").list()
     if get_settings().use_daytona:
         infos += await get_backend("daytona").list()
     summaries = await asyncio.gather(*(_summary(info) for info in infos))
