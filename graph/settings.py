@@ -2,6 +2,7 @@
 
 import os
 from functools import cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     """Extra or corrected prices, JSON: {"model": [usd per 1M input tokens, per 1M output]}."""
     relevance: bool = Field(default=False, alias="CODREAMER_RELEVANCE")
     """Add embedding relevance to metadata.quality (loads a ~90 MB model: ~5 s, ~450 MB)."""
+    llm_cache: Path | None = Field(default=None, alias="CODREAMER_LLM_CACHE")
+    """A SQLite file caching accepted LLM answers: an identical dream re-run makes no calls."""
     max_nodes: int = Field(default=20_000, alias="CODREAMER_MAX_NODES", ge=3, le=20_000)
     """The most nodes one dream may have (K and G together); lower it to cap a dream's cost."""
     max_concurrency: int = Field(default=32, alias="CODREAMER_MAX_CONCURRENCY", ge=1, le=4096)
@@ -53,6 +56,11 @@ class Settings(BaseSettings):
             if isinstance(value, str)
             else value
         )
+
+    @field_validator("llm_cache", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("api_key", "openai_api_key", "daytona_api_key", mode="after")
     @classmethod

@@ -41,17 +41,19 @@ class Usage(TypedDict):
     llm_calls: int
     input_tokens: int
     output_tokens: int
+    cached_answers: int
+    """Answers taken from the LLM cache (CODREAMER_LLM_CACHE): no call, no tokens."""
 
 
 def add_usage(left: Usage | None, right: Usage | None) -> Usage:
-    """Reducer: sum two usage records."""
+    """Reducer: sum two usage records (a record from an older checkpoint may lack a key)."""
     left = left or empty_usage()
     right = right or empty_usage()
-    return {key: left[key] + right[key] for key in left}  # type: ignore[return-value]
+    return {key: left.get(key, 0) + right.get(key, 0) for key in empty_usage()}  # type: ignore[return-value]
 
 
 def empty_usage() -> Usage:
-    return {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0}
+    return {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0, "cached_answers": 0}
 
 
 def merge_nodes(left: dict[str, Node] | None, right: dict[str, Node] | None) -> dict[str, Node]:

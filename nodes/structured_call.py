@@ -20,8 +20,9 @@ from tenacity import (
 
 from graph.context import DreamContext
 from graph.quality import normalised
-from graph.settings import redact
+from graph.settings import get_settings, redact
 from graph.state import Usage, empty_usage
+from nodes.answer_cache import AnswerCache, open_answer_cache
 from nodes.llm import LoadedModel, load_chat_model
 from nodes.prompts import SYSTEM_PROMPT
 
@@ -91,7 +92,9 @@ async def ask_model(
     max_tokens: int,
     distinct: str | None = None,
 ) -> CallOutcome[SchemaT]:
-    """Ask the run's model for `count` `items` in `schema`, after one worked example."""
+    """Ask the run's model for `count` `items` in `schema`, after one worked example
+    (or take its accepted answer from the LLM cache, when one is set)."""
+    cache_path = get_settings().llm_cache
     return await call_structured(
         load_chat_model(context.model, context.temperature, context.llm_timeout),
         schema,
@@ -105,6 +108,8 @@ async def ask_model(
         retries=context.llm_retries,
         limiter=dream_limiter(dream_id, context.max_concurrency),
         max_tokens=max_tokens,
+        cache=open_answer_cache(cache_path) if cache_path else None,
+        temperature=context.temperature,
     )
 
 
@@ -126,15 +131,34 @@ async def call_structured(
     retries: int,
     limiter: asyncio.Semaphore,
     max_tokens: int,
+    cache: AnswerCache | None = None,
+    temperature: float | None = None,
 ) -> CallOutcome[SchemaT]:
     """Ask for `schema`; retry transport errors, 429/5xx, bad JSON and answers `check` rejects.
 
-    Raises `LLMUnavailableError` when the endpoint is unreachable or refuses the request.
+    With a `cache`, an accepted answer to the same request is reused instead of asked for,
+    and a newly accepted answer is stored. Raises `LLMUnavailableError` when the endpoint is
+    unreachable or refuses the request.
     """
+    outcome: CallOutcome[SchemaT] = CallOutcome()
+    request = {
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "response_format": response_format(schema),
+        "messages": [(message.type, message.text) for message in messages],
+    }
+    cache_key = cache.key(model.name, request) if cache is not None else ""
+    if cache is not None and (cached := await cache.lookup(cache_key)) is not None:
+        try:
+            outcome.value = _accept(cached, schema, check)
+        except AnswerRejectedError:
+            pass  # stored under other checks: ask the model instead
+        else:
+            outcome.usage["cached_answers"] += 1
+            return outcome
     runnable = model.chat_model.bind(
         max_tokens=max_tokens, extra_body={"response_format": response_format(schema)}
     )
-    outcome: CallOutcome[SchemaT] = CallOutcome()
     retrying = AsyncRetrying(
         stop=stop_after_attempt(retries + 1) | _stop_when_unreachable,
         wait=_wait,
@@ -148,7 +172,7 @@ async def call_structured(
                     async with limiter:
                         answer = await runnable.ainvoke(messages)
                     _count(outcome.usage, answer)
-                    outcome.value = _accept(answer, schema, check)
+                    outcome.value = _accept(answer.text, schema, check)
                 except Exception as error:
                     if isinstance(error, openai.APIStatusError):
                         outcome.usage["llm_calls"] += 1
@@ -172,15 +196,15 @@ async def call_structured(
                 f"{error.message}. Check the model name and API key settings."
             )
         ) from None
+    if cache is not None and outcome.value is not None:
+        await cache.store(cache_key, outcome.value.model_dump_json())
     return outcome
 
 
-def _accept(
-    answer: BaseMessage, schema: type[SchemaT], check: Callable[[SchemaT], SchemaT]
-) -> SchemaT:
+def _accept(answer: str, schema: type[SchemaT], check: Callable[[SchemaT], SchemaT]) -> SchemaT:
     """Parse the answer's JSON into `schema`, then let `check` keep or reject it."""
     try:
-        parsed = schema.model_validate_json(answer.text)
+        parsed = schema.model_validate_json(answer)
     except ValidationError as error:
         reason = error.errors()[0]["msg"] if error.errors() else str(error)
         raise AnswerRejectedError(f"answer does not match the schema: {reason}") from None

@@ -164,3 +164,18 @@ def test_cli_names_a_misspelt_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert dream.returncode == serve.returncode == 2
     assert "CODREAMER_MAX_CONCURENCY" in dream.stderr and "a typo?" in serve.stderr
+
+
+def test_cli_rerun_with_the_llm_cache_makes_no_calls(
+    fake_llm: FakeOpenAI, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODREAMER_LLM_CACHE", str(isolated_env / "answers.sqlite"))
+    args = ("dream", *SEED_ARGS, "--children", "2", "--generations", "2")
+    assert run_cli(*args).returncode == 0
+    calls = fake_llm.stats.calls
+
+    rerun = run_cli(*args)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert fake_llm.stats.calls == calls == 3 + 2
+    assert "0 (+5 answers from the LLM cache)" in rerun.stderr

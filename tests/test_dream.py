@@ -78,6 +78,7 @@ async def test_dream_metadata_and_usage_match_the_server(fake_llm: FakeOpenAI) -
         "llm_calls": fake_llm.stats.calls,
         "input_tokens": fake_llm.stats.input_tokens,
         "output_tokens": fake_llm.stats.output_tokens,
+        "cached_answers": 0,
     }
     assert metadata["generations"] == 3 and metadata["childrenCount"] == 2
     assert metadata["sandbox"] == "local" and metadata["daytonaWorkspaceId"] is None
