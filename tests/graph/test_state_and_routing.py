@@ -53,8 +53,16 @@ def test_reducers_merge_nodes_and_sum_usage() -> None:
     }
     assert merge_nodes(first, {"b": anchor("b", "2")}).keys() == {"a", "b"}
     assert merge_nodes(first, updated)["a"]["edge"][0]["target_id"] == "b"
-    usage = add_usage(None, {"llm_calls": 1, "input_tokens": 10, "output_tokens": 5})
-    assert add_usage(usage, usage) == {"llm_calls": 2, "input_tokens": 20, "output_tokens": 10}
+    from_older_checkpoint = {"llm_calls": 1, "input_tokens": 10, "output_tokens": 5}
+    usage = add_usage(None, from_older_checkpoint)  # type: ignore[arg-type]
+    cached = {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0, "cached_answers": 3}
+    assert add_usage(usage, usage) == {
+        "llm_calls": 2,
+        "input_tokens": 20,
+        "output_tokens": 10,
+        "cached_answers": 0,
+    }
+    assert add_usage(usage, cached)["cached_answers"] == 3
 
 
 def state_with_generation(
