@@ -7,7 +7,6 @@ what this takes beyond (G+1)·L is the client's and the server's CPU per call. P
 line like `bench.scenario`.
 """
 
-import argparse
 import asyncio
 import json
 import os
@@ -18,6 +17,7 @@ from typing import Any
 
 import openai
 
+from bench.scenario import print_measurement
 from nodes.prompts import (
     EXPAND_GENERATION_EXAMPLE,
     EXPAND_GENERATION_EXAMPLE_ANSWER,
@@ -101,14 +101,5 @@ async def measure(children: int, generations: int, runs: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--children", type=int, required=True)
-    parser.add_argument("--generations", type=int, required=True)
-    parser.add_argument("--runs", type=int, default=2)
-    args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.children, args.generations, args.runs))))
-
-
 if __name__ == "__main__":
-    main()
+    print_measurement(measure)

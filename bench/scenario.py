@@ -6,6 +6,8 @@ import json
 import resource
 import statistics
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from graph.context import DreamContext
 from graph.runner import close_clients, run_dream
@@ -52,14 +54,15 @@ async def measure_once(children: int, generations: int) -> dict[str, float | int
     }
 
 
-def main() -> None:
+def print_measurement(measurer: Callable[[int, int, int], Awaitable[dict[str, Any]]]) -> None:
+    """Parse `--children --generations --runs`, measure, print one JSON line (for bench.run)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, required=True)
     parser.add_argument("--generations", type=int, required=True)
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.children, args.generations, args.runs))))
+    print(json.dumps(asyncio.run(measurer(args.children, args.generations, args.runs))))
 
 
 if __name__ == "__main__":
-    main()
+    print_measurement(measure)

@@ -11,7 +11,7 @@ from graph.settings import get_settings
 from graph.state import DreamInput
 from nodes.answer_cache import AnswerCache
 from nodes.create_workspace import new_workspace_id
-from tests.openai_server import Fault, FakeOpenAI
+from tests.openai_server import FakeOpenAI, Fault
 
 DREAM = DreamInput(customer="Bakers", product="An oven", children_count=2, generations_count_int=3)
 CALLS = (1 + 2 + 4) + 4
