@@ -161,7 +161,7 @@ async def call_structured(
     )
     retrying = AsyncRetrying(
         stop=stop_after_attempt(retries + 1) | _stop_when_unreachable,
-        wait=_wait,
+        wait=retry_wait,
         retry=retry_if_exception(_is_retryable),
         reraise=True,
     )
@@ -247,9 +247,12 @@ def _is_retryable(error: BaseException) -> bool:
     return isinstance(error, AnswerRejectedError | openai.APIConnectionError)
 
 
-def _wait(state: RetryCallState) -> float:
-    """Honour a 429's Retry-After; otherwise exponential backoff with jitter."""
+def retry_wait(state: RetryCallState) -> float:
+    """Ask again at once after a rejected answer (the endpoint is fine, waiting changes nothing);
+    honour a 429's Retry-After; otherwise exponential backoff with jitter."""
     error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, AnswerRejectedError):
+        return 0.0
     if isinstance(error, openai.APIStatusError):
         retry_after = error.response.headers.get("retry-after")
         try:

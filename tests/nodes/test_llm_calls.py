@@ -3,13 +3,16 @@
 import time
 from pathlib import Path
 
+import httpx
+import openai
 import pytest
+from tenacity import AsyncRetrying, RetryCallState
 
 from graph import graph
 from graph.state import PRODUCT_FEATURE
 from nodes.connect_to_product import UNJUDGED_RELATIONSHIP
 from nodes.expand_generation import node_id
-from nodes.structured_call import LLMUnavailableError
+from nodes.structured_call import AnswerRejectedError, LLMUnavailableError, retry_wait
 from tests.openai_server import FakeOpenAI, Fault
 
 SMALL_DREAM = {
@@ -173,3 +176,22 @@ async def test_siblings_with_the_same_name_are_asked_again(fake_llm: FakeOpenAI)
     assert len(names) == 2 and "Slow builds" not in names
     assert output["metadata"]["quality"]["duplicate_sibling_labels"] == 0
     assert "repeat a name" in errors_log(output)
+
+
+def failed_attempt(error: BaseException, number: int = 1) -> RetryCallState:
+    state = RetryCallState(retry_object=AsyncRetrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = number
+    state.set_exception((type(error), error, None))
+    return state
+
+
+def test_a_rejected_answer_is_asked_again_at_once_and_transport_errors_back_off() -> None:
+    rejected = failed_attempt(AnswerRejectedError("asked for 2 children, got 1"), number=3)
+    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    unavailable = openai.InternalServerError(
+        "down", response=httpx.Response(503, request=request), body=None
+    )
+
+    assert retry_wait(rejected) == 0.0
+    assert retry_wait(failed_attempt(unavailable)) > 0.0
+    assert retry_wait(failed_attempt(openai.APIConnectionError(request=request))) > 0.0
