@@ -2,9 +2,9 @@
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any, Generic, TypeVar
 
 import openai
@@ -94,23 +94,58 @@ async def ask_model(
 ) -> CallOutcome[SchemaT]:
     """Ask the run's model for `count` `items` in `schema`, after one worked example
     (or take its accepted answer from the LLM cache, when one is set)."""
-    cache_path = get_settings().llm_cache
-    return await call_structured(
-        load_chat_model(context.model, context.temperature, context.llm_timeout),
+    model = load_chat_model(context.model, context.temperature, context.llm_timeout)
+    messages: list[BaseMessage] = [
+        SystemMessage(SYSTEM_PROMPT),
+        HumanMessage(example[0]),
+        AIMessage(example[1]),
+        HumanMessage(prompt),
+    ]
+    check = first_items(count, items, distinct)
+    call = partial(
+        call_structured,
+        model,
         schema,
-        [
-            SystemMessage(SYSTEM_PROMPT),
-            HumanMessage(example[0]),
-            AIMessage(example[1]),
-            HumanMessage(prompt),
-        ],
-        check=first_items(count, items, distinct),
+        messages,
+        check=check,
         retries=context.llm_retries,
         limiter=dream_limiter(dream_id, context.max_concurrency),
         max_tokens=max_tokens,
-        cache=open_answer_cache(cache_path) if cache_path else None,
-        temperature=context.temperature,
     )
+    cache_path = get_settings().llm_cache
+    if cache_path is None:
+        return await call()
+    answers = open_answer_cache(cache_path)
+    request = {
+        "temperature": context.temperature,
+        "max_tokens": max_tokens,
+        "response_format": response_format(schema),
+        "messages": [(message.type, message.text) for message in messages],
+    }
+    return await _through_cache(answers, answers.key(model.name, request), schema, check, call)
+
+
+async def _through_cache(
+    answers: AnswerCache,
+    key: str,
+    schema: type[SchemaT],
+    check: Callable[[SchemaT], SchemaT],
+    call: Callable[[], Awaitable[CallOutcome[SchemaT]]],
+) -> CallOutcome[SchemaT]:
+    """The cached answer if it still passes `check`; else `call`, storing what it accepted."""
+    if (cached := await answers.lookup(key)) is not None:
+        try:
+            value = _accept(cached, schema, check)
+        except AnswerRejectedError:
+            pass  # stored under other checks: ask the model instead
+        else:
+            outcome = CallOutcome(value=value)
+            outcome.usage["cached_answers"] += 1
+            return outcome
+    outcome = await call()
+    if outcome.value is not None:
+        await answers.store(key, outcome.value.model_dump_json())
+    return outcome
 
 
 def dream_limiter(dream_id: str, max_concurrency: int) -> asyncio.Semaphore:
@@ -131,31 +166,12 @@ async def call_structured(
     retries: int,
     limiter: asyncio.Semaphore,
     max_tokens: int,
-    cache: AnswerCache | None = None,
-    temperature: float | None = None,
 ) -> CallOutcome[SchemaT]:
     """Ask for `schema`; retry transport errors, 429/5xx, bad JSON and answers `check` rejects.
 
-    With a `cache`, an accepted answer to the same request is reused instead of asked for,
-    and a newly accepted answer is stored. Raises `LLMUnavailableError` when the endpoint is
-    unreachable or refuses the request.
+    Raises `LLMUnavailableError` when the endpoint is unreachable or refuses the request.
     """
     outcome: CallOutcome[SchemaT] = CallOutcome()
-    request = {
-        "temperature": temperature,
-        "max_tokens": max_tokens,
-        "response_format": response_format(schema),
-        "messages": [(message.type, message.text) for message in messages],
-    }
-    cache_key = cache.key(model.name, request) if cache is not None else ""
-    if cache is not None and (cached := await cache.lookup(cache_key)) is not None:
-        try:
-            outcome.value = _accept(cached, schema, check)
-        except AnswerRejectedError:
-            pass  # stored under other checks: ask the model instead
-        else:
-            outcome.usage["cached_answers"] += 1
-            return outcome
     runnable = model.chat_model.bind(
         max_tokens=max_tokens, extra_body={"response_format": response_format(schema)}
     )
@@ -196,8 +212,6 @@ async def call_structured(
                 f"{error.message}. Check the model name and API key settings."
             )
         ) from None
-    if cache is not None and outcome.value is not None:
-        await cache.store(cache_key, outcome.value.model_dump_json())
     return outcome
 
 
