@@ -3,8 +3,10 @@
 import asyncio
 import json
 import sys
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -12,17 +14,22 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from graph.context import DreamContext
+from graph.context import DreamContext, InvalidRunSettingsError
 from graph.exports import FORMATS, export_dream
-from graph.history import list_dreams, load_dream
+from graph.history import UnreadableResultsError, list_dreams, load_dream, parse_results
 from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
-from graph.settings import SettingsError, get_settings
+from graph.safe_text import for_terminal
+from graph.settings import SettingsError, get_settings, redact
 from graph.state import DreamInput
 from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
-from nodes.create_workspace import new_workspace_id
+from nodes.create_workspace import InvalidDreamInputError, new_workspace_id
+from nodes.errors import NoUsableAnswerError
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError, WorkspaceService, get_backend
+from sandbox.base import WORKSPACE_ID_RULE, WorkspaceIdError, check_workspace_id, is_workspace_id
+from sandbox.lease import DreamAlreadyRunningError
 
 app = typer.Typer(
     help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
@@ -38,9 +45,28 @@ OPTION_OF_FIELD = {
 }
 
 
+EXPECTED_FAILURES = (
+    LLMUnavailableError,
+    NoUsableAnswerError,
+    DreamAlreadyRunningError,
+    InvalidRunSettingsError,
+    InvalidDreamInputError,
+    SandboxError,
+)
+"""Failures a user can act on: one `error:` line and exit code 1, never a traceback."""
+CRASH_LOGS = Path(".codreamer", "logs")
+debug_mode = False
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+    ] = False,
+) -> None:
     """CoDreamer."""
+    global debug_mode
+    debug_mode = debug
 
 
 @app.command()
@@ -57,7 +83,7 @@ def dream(
     try:
         context = DreamContext()
     except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        print_error(error)
         raise typer.Exit(2) from None
     dream_input = validated_input(customer, product, children, generations)
     workspace_id = new_workspace_id()
@@ -68,9 +94,20 @@ def dream(
     show(output, as_json=as_json)
 
 
+def checked_dream_id(value: str) -> str:
+    """A dream id argument, or a usage error (exit 2) that says what a dream id looks like."""
+    try:
+        return check_workspace_id(value)
+    except WorkspaceIdError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 @app.command()
 def resume(
-    workspace_id: Annotated[str, typer.Argument(help="The dream's workspace id (`dream: ...`).")],
+    workspace_id: Annotated[
+        str,
+        typer.Argument(callback=checked_dream_id, help="The dream's workspace id (`dream: ...`)."),
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
     ] = False,
@@ -134,26 +171,42 @@ def export(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out.resolve()}", highlight=False)
+        console.print(Text(for_terminal(f"wrote {out.resolve()}")))
 
 
 def load_output(source: str) -> dict[str, Any]:
     """A dream's output from a results.json path or a workspace id; a usage error if neither."""
     path = Path(source)
-    if path.is_file():
+    if is_file(path):
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise typer.BadParameter(
-                f"{source} is not JSON: {error}", param_hint="SOURCE"
-            ) from None
-    with reported_errors():
-        output = asyncio.run(closing_clients(load_dream(source)))
+            return parse_results(path.read_bytes())
+        except (OSError, UnreadableResultsError) as error:
+            raise typer.BadParameter(f"{source!r}: {error}", param_hint="SOURCE") from None
+    if not is_workspace_id(source):
+        raise typer.BadParameter(
+            f"{source[:40]!r} is neither a file nor a dream id ({WORKSPACE_ID_RULE})",
+            param_hint="SOURCE",
+        )
+    try:
+        with reported_errors():
+            output = asyncio.run(closing_clients(load_dream(source)))
+    except UnreadableResultsError as error:
+        raise typer.BadParameter(
+            f"dream {source!r} has unreadable results: {error}; run it again", param_hint="SOURCE"
+        ) from None
     if output is None:
         raise typer.BadParameter(
             f"no results.json and no finished dream {source!r}", param_hint="SOURCE"
         )
     return output
+
+
+def is_file(path: Path) -> bool:
+    """Whether `path` is a file; False for a name the system cannot even look up (too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 @app.command("list")
@@ -170,15 +223,23 @@ def list_past_dreams(
     for item in dreams:
         seconds = item["generation_time_ms"]
         table.add_row(
-            item["id"],
-            item["status"],
+            terminal_cell(item["id"]),
+            terminal_cell(item["status"]),
             str(item["nodes"] or "-"),
             "-" if seconds is None else f"{seconds / 1000:.1f} s",
             "-" if item["cost_usd"] is None else f"${item['cost_usd']:.4f}",
-            (item["customer"] or "-")[:40],
-            (item["product"] or "-")[:40],
+            terminal_cell(item["customer"] or "-", 40),
+            terminal_cell(item["product"] or "-", 40),
         )
     console.print(table)
+    for item in dreams:
+        if item["reason"]:
+            console.print(Text(for_terminal(f"{item['id']} is broken: {item['reason']}")))
+
+
+def terminal_cell(text: str, limit: int | None = None) -> Text:
+    """Model or user text for a table cell: no escape codes, controls or markup; cut at `limit`."""
+    return Text(for_terminal(text)[:limit])
 
 
 @app.command()
@@ -195,7 +256,7 @@ def serve(
         settings = get_settings()
         get_backend("daytona" if settings.use_daytona else "local")
     except (SettingsError, SandboxError) as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        print_error(error)
         raise typer.Exit(2) from None
     uvicorn.run("server:app", host=host, port=port)
 
@@ -243,9 +304,14 @@ def reported_errors() -> Iterator[None]:
     """Turn a failed dream or sandbox call into a one-line error and exit code 1."""
     try:
         yield
-    except (LLMUnavailableError, SandboxError) as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+    except EXPECTED_FAILURES as error:
+        print_error(error)
         raise typer.Exit(1) from None
+
+
+def print_error(error: Exception | str) -> None:
+    """One `error:` line on stderr; the message shows as plain text, never markup or escapes."""
+    console.print(Text.assemble(("error:", "red"), " ", for_terminal(str(error))), soft_wrap=True)
 
 
 def backend_name(option: str | None) -> str:
@@ -269,7 +335,7 @@ def show(output: dict[str, Any], *, as_json: bool) -> None:
     print_summary(output)
     viewer = local_viewer(output)
     if viewer is not None:
-        console.print(f"viewer: {viewer}", soft_wrap=True, highlight=False)
+        console.print(Text(for_terminal(f"viewer: {viewer}")), soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
 
@@ -297,7 +363,7 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row("nodes", str(metadata["totalNodes"]))
     table.add_row("generations", f"{metadata['generations']} (K={metadata['childrenCount']})")
     table.add_row("time", f"{metadata['generationTime'] / 1000:.1f} s")
-    table.add_row("model", metadata["model"])
+    table.add_row("model", terminal_cell(metadata["model"]))
     cached = usage.get("cached_answers", 0)
     calls = f"{usage['llm_calls']}" + (f" (+{cached} answers from the LLM cache)" if cached else "")
     table.add_row("LLM calls", calls)
@@ -314,9 +380,31 @@ def print_summary(output: dict[str, Any]) -> None:
     console.print(table)
     if metadata["daytonaWorkspaceId"]:
         state = "kept" if metadata["workspaceKept"] else "deleted (KEEP_DAYTONA_WORKSPACE=false)"
-        console.print(f"sandbox: {metadata['daytonaWorkspaceId']} {state}", highlight=False)
-    console.print(f"workspace: {metadata['workspacePath']}", soft_wrap=True, highlight=False)
+        console.print(Text(for_terminal(f"sandbox: {metadata['daytonaWorkspaceId']} {state}")))
+    console.print(Text(for_terminal(f"workspace: {metadata['workspacePath']}")), soft_wrap=True)
 
 
 def main() -> None:
-    app()
+    """Run the CLI: bad settings exit 2 and a bug prints one line (and where its traceback is),
+    unless `--debug` asks for the traceback itself."""
+    try:
+        app()
+    except SettingsError as error:
+        print_error(error)
+        sys.exit(2)
+    except Exception as error:
+        if debug_mode:
+            raise
+        print_error(
+            f"unexpected {type(error).__name__}: {error} (a bug: the traceback is in "
+            f"{crash_log()}; `codreamer --debug ...` shows it here)"
+        )
+        sys.exit(1)
+
+
+def crash_log() -> Path:
+    """Write the current exception's traceback to a new file under .codreamer/logs; its path."""
+    CRASH_LOGS.mkdir(parents=True, exist_ok=True)
+    path = (CRASH_LOGS / f"crash-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}.log").resolve()
+    path.write_text(redact(traceback.format_exc()), encoding="utf-8")
+    return path

@@ -3,16 +3,18 @@
 Routes and start-up checks only; dreams run in `graph.runner`.
 """
 
-import asyncio
 import importlib.metadata
 import json
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,22 +22,33 @@ from langgraph.types import Send
 from langserve import add_routes
 from langserve.serialization import WellKnownLCSerializer, default
 from sse_starlette import EventSourceResponse
-from starlette.types import ASGIApp, Message, Receive, Scope
-from starlette.types import Send as ASGISend
 
-from graph.context import DreamContext
+from graph.context import DreamContext, InvalidRunSettingsError
 from graph.exports import export_dream
-from graph.history import DreamSummary, list_dreams, load_dream
-from graph.runner import close_clients, run_dream, served_config, stream_dream
+from graph.history import DreamSummary, UnreadableResultsError, list_dreams, load_dream
+from graph.runner import (
+    DreamNotFoundError,
+    close_clients,
+    resume_dream,
+    run_dream,
+    served_config,
+    stream_dream,
+)
+from graph.safe_text import json_safe
 from graph.settings import get_settings
 from graph.state import DreamInput, DreamOutput
 from graph.viewer import to_html
 from graph.workflow import graph
+from http_guards import BodySizeLimit, CancelOnDisconnect
 from nodes.create_workspace import new_workspace_id
+from nodes.errors import NoUsableAnswerError
 from nodes.llm import describe_model
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError, get_backend
+from sandbox.base import WorkspaceId
+from sandbox.lease import DreamAlreadyRunningError
 
+logger = logging.getLogger(__name__)
 VERSION = importlib.metadata.version("codreamer")
 ExportFormat = Literal["json", "graphml", "mermaid", "cypher", "html"]
 EXPORT_MEDIA_TYPES = {
@@ -45,6 +58,7 @@ EXPORT_MEDIA_TYPES = {
     "cypher": "text/plain; charset=utf-8",
     "html": "text/html; charset=utf-8",
 }
+DreamId = Annotated[WorkspaceId, Path(description="A dream's workspace id (`dream: ...`).")]
 
 
 @asynccontextmanager
@@ -70,38 +84,9 @@ async def require_api_key(
         raise HTTPException(401, "missing or wrong API key", {"WWW-Authenticate": "Bearer"})
 
 
-class BodySizeLimit:
-    """Refuse request bodies over CODREAMER_MAX_BODY_BYTES with 413, declared or streamed."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        limit = get_settings().max_body_bytes
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > limit:
-            return await _too_large(limit)(scope, receive, send)
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise HTTPException(413, f"request body over {limit} bytes")
-            return message
-
-        await self.app(scope, counted, send)
-
-
-def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"detail": f"request body over {limit} bytes"}, status_code=413)
-
-
 app = FastAPI(title="CoDreamer", version=VERSION, lifespan=lifespan)
 app.add_middleware(BodySizeLimit)
+app.add_middleware(CancelOnDisconnect)  # outermost: it alone reads from the server
 if get_settings().cors_origins:
     app.add_middleware(
         CORSMiddleware,
@@ -112,10 +97,43 @@ if get_settings().cors_origins:
 protected = [Depends(require_api_key)]
 
 
-@app.exception_handler(LLMUnavailableError)
-@app.exception_handler(SandboxError)
-async def unavailable(_: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(error)}, status_code=503)
+@app.exception_handler(RequestValidationError)
+async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field; echoed input made JSON-safe (NaN, lone surrogates)."""
+    return JSONResponse({"detail": json_safe(jsonable_encoder(error.errors()))}, status_code=422)
+
+
+STATUS_OF_FAILURE: dict[type[Exception], int] = {
+    DreamNotFoundError: 404,
+    DreamAlreadyRunningError: 409,
+    NoUsableAnswerError: 502,
+    LLMUnavailableError: 503,
+    SandboxError: 503,
+}
+"""Expected failures of a dream and their HTTP status, the most specific first."""
+
+
+def failure_status(error: BaseException) -> int | None:
+    """The HTTP status of an expected failure; None for a bug."""
+    return next((code for kind, code in STATUS_OF_FAILURE.items() if isinstance(error, kind)), None)
+
+
+async def expected_failure(_: Request, error: Exception) -> JSONResponse:
+    """A dream that could not run or finish: its cause, with the status that fits it."""
+    return JSONResponse({"detail": str(error)}, status_code=failure_status(error) or 500)
+
+
+for failure in STATUS_OF_FAILURE:
+    app.add_exception_handler(failure, expected_failure)
+
+
+@app.exception_handler(InvalidRunSettingsError)
+async def invalid_run_settings(_: Request, error: InvalidRunSettingsError) -> JSONResponse:
+    """422 naming the run setting (LangServe's `configurable`) that was refused."""
+    where = ["body", "config", "configurable", error.field]
+    return JSONResponse(
+        {"detail": [{"loc": where, "msg": str(error), "type": "value_error"}]}, status_code=422
+    )
 
 
 @app.get("/")
@@ -131,10 +149,9 @@ async def health() -> dict[str, Any]:
 
 
 @app.post("/api/v1/dream", dependencies=protected)
-async def dream(body: DreamInput, request: Request) -> DreamOutput:
+async def dream(body: DreamInput) -> DreamOutput:
     """Run a dream and answer `{nodes, metadata}` (the seed's contract)."""
-    run = asyncio.create_task(run_dream(body, DreamContext(), new_workspace_id()))
-    return await until_disconnected(request, run)
+    return await run_dream(body, DreamContext(), new_workspace_id())
 
 
 @app.post(
@@ -155,8 +172,15 @@ async def dream_stream(body: DreamInput) -> EventSourceResponse:
         try:
             async for kind, data in stream_dream(body, DreamContext(), new_workspace_id()):
                 yield {"event": kind, "data": json.dumps(data, ensure_ascii=False)}
-        except (LLMUnavailableError, SandboxError) as error:
-            yield {"event": "error", "data": json.dumps({"detail": str(error)})}
+        except Exception as error:  # the stream always ends with `result` or `error`
+            status = failure_status(error)
+            if status is None:
+                logger.exception("dream stream failed")
+            detail = str(error) if status else f"unexpected error: {type(error).__name__}"
+            yield {
+                "event": "error",
+                "data": json.dumps({"detail": detail, "status": status or 500}),
+            }
 
     return EventSourceResponse(events())
 
@@ -167,14 +191,20 @@ async def dreams() -> list[DreamSummary]:
     return await list_dreams()
 
 
+@app.post("/api/v1/dreams/{dream_id}/resume", dependencies=protected)
+async def resume(dream_id: DreamId) -> DreamOutput:
+    """Finish a stopped dream from its checkpoints; 409 while another runner has it."""
+    return await resume_dream(dream_id)
+
+
 @app.get("/api/v1/dreams/{dream_id}", dependencies=protected)
-async def one_dream(dream_id: str) -> DreamOutput:
+async def one_dream(dream_id: DreamId) -> DreamOutput:
     """A finished dream's `{nodes, metadata}`; 404 if there is none by that id."""
     return await finished_dream(dream_id)
 
 
 @app.get("/api/v1/dreams/{dream_id}/export", dependencies=protected)
-async def export(dream_id: str, format: ExportFormat = "json") -> Response:
+async def export(dream_id: DreamId, format: ExportFormat = "json") -> Response:
     """The dream as JSON, GraphML, Mermaid, Cypher or a self-contained HTML viewer."""
     output = await finished_dream(dream_id)
     text = to_html(output) if format == "html" else export_dream(output, format)
@@ -182,19 +212,16 @@ async def export(dream_id: str, format: ExportFormat = "json") -> Response:
 
 
 async def finished_dream(dream_id: str) -> dict[str, Any]:
-    output = await load_dream(dream_id)
+    """The dream's output; 404 when there is none, or none that can be read."""
+    try:
+        output = await load_dream(dream_id)
+    except UnreadableResultsError as error:
+        raise HTTPException(
+            404, f"dream {dream_id!r} has unreadable results: {error}; run it again"
+        ) from None
     if output is None:
         raise HTTPException(404, f"no finished dream {dream_id!r}")
     return output
-
-
-async def until_disconnected(request: Request, run: asyncio.Task) -> Any:
-    """The task's result; cancelled (its sandbox released) if the client goes away first."""
-    while not run.done():
-        if await request.is_disconnected():
-            run.cancel()
-        await asyncio.wait({run}, timeout=0.5)
-    return run.result()
 
 
 class GraphSerializer(WellKnownLCSerializer):
@@ -210,11 +237,34 @@ def _encode(value: Any) -> Any:
     return default(value)
 
 
+async def bounded_batch(request: Request) -> None:
+    """A LangServe batch holds at most CODREAMER_MAX_BATCH dreams."""
+    if not request.url.path.endswith("/batch"):
+        return
+    try:
+        inputs = (await request.json()).get("inputs")
+    except (ValueError, AttributeError):
+        return  # LangServe answers a malformed body itself
+    limit = get_settings().max_batch
+    if isinstance(inputs, list) and len(inputs) > limit:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", "inputs"],
+                    "msg": f"a batch holds at most {limit} dreams (CODREAMER_MAX_BATCH), "
+                    f"got {len(inputs)}",
+                    "type": "too_long",
+                }
+            ],
+        )
+
+
 add_routes(
     app,
     graph,
     path="/dream",
     per_req_config_modifier=lambda config, _: served_config(config),
-    dependencies=protected,
+    dependencies=[*protected, Depends(bounded_batch)],
     serializer=GraphSerializer(),
 )

@@ -8,10 +8,15 @@ from graph.state import PRODUCT_FEATURE, DreamState, ExpandTask, Node, ParentTas
 
 
 def route_generation(state: DreamState) -> list[Send] | Literal["connect_to_product"]:
-    """Fan the next generation's parents out in chunks, or go on once G generations are grown."""
+    """Fan the next generation's parents out in chunks; go on to the product once G generations
+    are grown, or early when the last generation grew no parent to expand (never an empty fan-out,
+    which would end the graph without a result)."""
     if state["generation"] >= state["generations_count_int"]:
         return "connect_to_product"
-    return [Send("expand_generation", task) for task in expand_tasks(state)]
+    tasks = expand_tasks(state)
+    if not tasks:
+        return "connect_to_product"
+    return [Send("expand_generation", task) for task in tasks]
 
 
 def expand_tasks(state: DreamState) -> list[ExpandTask]:

@@ -1,20 +1,29 @@
 """Run a dream for any front end (CLI, REST, SSE): in the configured mode, as progress events."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from typing_extensions import TypedDict
 
-from graph.context import CONTEXT_FIELDS, DreamContext
+from graph.context import (
+    CONTEXT_FIELDS,
+    DreamContext,
+    InvalidRunSettingsError,
+    resolve_context,
+    validated_context,
+)
 from graph.legacy import legacy_updates
 from graph.settings import get_settings
 from graph.state import DreamInput, total_node_count
 from graph.workflow import graph
 from nodes.create_workspace import new_workspace_id
-from nodes.llm import close_models
+from nodes.llm import close_models, describe_model
 from sandbox.base import SandboxGoneError
 from sandbox.daytona import close_clients as close_sandbox_clients
+from sandbox.factory import default_sandbox, get_backend
+from sandbox.lease import held_lease
+from sandbox.lifecycle import open_or_create
 
 
 class Progress(TypedDict):
@@ -73,38 +82,61 @@ class Tracker:
 async def stream_dream(
     dream_input: DreamInput, context: DreamContext, workspace_id: str
 ) -> AsyncIterator[DreamEvent]:
-    """Progress after every step, then the result; legacy mode when USE_WORKFLOW=false."""
+    """Progress after every step, then the result; legacy mode when USE_WORKFLOW=false.
+
+    The dream's workspace is opened first and its lease held throughout: one dream, one runner.
+    """
     run_input = dream_input.model_dump()
+    context = resolve_context(context, None)
+    workspace = await open_or_create(get_backend(context.sandbox), workspace_id)
     if get_settings().use_workflow:
         updates = _workflow_updates(run_input, context, workspace_id)
     else:
         updates = legacy_updates(run_input, context, workspace_id)
-    async for event in _events(updates, Tracker.of(run_input)):
-        yield event
+    async with held_lease(workspace):
+        async for event in _events(updates, Tracker.of(run_input)):
+            yield event
 
 
 async def stream_resume(workspace_id: str) -> AsyncIterator[DreamEvent]:
-    """Finish a stopped dream from its latest checkpoint (a finished one just gives its result)."""
+    """Finish a stopped dream from its latest checkpoint (a finished one just gives its result).
+
+    Raises `DreamAlreadyRunningError` while another runner holds the dream's lease.
+    """
     config = {"configurable": {"thread_id": workspace_id}}
     snapshot = await graph.aget_state(config)
     if not snapshot.values:
         raise DreamNotFoundError(f"no checkpoint of dream {workspace_id!r} in its workspace")
     if not snapshot.next:
+        if "metadata" not in snapshot.values:
+            raise DreamNotFoundError(f"dream {workspace_id!r} ended without a result")
         yield "result", {key: snapshot.values[key] for key in ("nodes", "metadata")}
         return
-    updates = _workflow_updates(None, None, workspace_id)
-    async for event in _events(updates, Tracker.of(snapshot.values)):
-        yield event
+    backend = snapshot.values.get("sandbox") or default_sandbox()
+    workspace = await get_backend(backend).connect(workspace_id)
+    async with held_lease(workspace):
+        updates = _workflow_updates(None, None, workspace_id)
+        async for event in _events(updates, Tracker.of(snapshot.values)):
+            yield event
 
 
 async def run_dream(
     dream_input: DreamInput, context: DreamContext, workspace_id: str
 ) -> dict[str, Any]:
     """The dream's output, `{nodes, metadata}`."""
-    async for kind, data in stream_dream(dream_input, context, workspace_id):
+    return await _result_of(stream_dream(dream_input, context, workspace_id))
+
+
+async def _result_of(events: AsyncIterator[DreamEvent]) -> dict[str, Any]:
+    async for kind, data in events:
         if kind == "result":
             return data
     raise RuntimeError("the dream ended without a result")
+
+
+async def resume_dream(workspace_id: str) -> dict[str, Any]:
+    """The output of a stopped dream, finished from its checkpoints."""
+    return await _result_of(stream_resume(workspace_id))
 
 
 async def close_clients() -> None:
@@ -114,20 +146,38 @@ async def close_clients() -> None:
 
 
 def served_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A LangServe request's config: known run settings only, concurrency clamped, a new thread.
+    """A LangServe request's config: run settings checked, concurrency clamped, a new thread.
 
-    Endpoints, keys and the sandbox's credentials stay server-side; every served run gets its
-    own workspace (the thread id), so it is checkpointed like a CLI dream.
+    Raises `InvalidRunSettingsError` for a value out of range or a model this server does not
+    serve. Endpoints, keys and the sandbox's credentials stay server-side; every served run
+    gets its own workspace (the thread id), so it is checkpointed like a CLI dream.
     """
-    configurable = {
+    given = {
         key: value
         for key, value in (config.get("configurable") or {}).items()
         if key in CONTEXT_FIELDS and value is not None
     }
-    ceiling = get_settings().max_concurrency
-    configurable["max_concurrency"] = min(configurable.get("max_concurrency", ceiling), ceiling)
-    configurable["thread_id"] = new_workspace_id()
+    context = validated_context(given)
+    check_served_model(context.model)
+    configurable: dict[str, Any] = {
+        **asdict(context),
+        "max_concurrency": min(context.max_concurrency, get_settings().max_concurrency),
+        "thread_id": new_workspace_id(),
+    }
     return {**config, "configurable": configurable}
+
+
+def check_served_model(spec: str) -> None:
+    """Refuse a model the server was not set up to serve: CODREAMER_MODEL and
+    CODREAMER_ALLOWED_MODELS only (so the embedded model only where the server runs it)."""
+    settings = get_settings()
+    served = {describe_model(name) for name in (settings.model, *settings.allowed_models)}
+    if describe_model(spec) not in served:
+        raise InvalidRunSettingsError(
+            f"run setting model: {spec!r} is not served here; ask for one of "
+            f"{', '.join(sorted(served))} (CODREAMER_ALLOWED_MODELS lists more)",
+            "model",
+        )
 
 
 async def _workflow_updates(

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     keep_daytona_workspace: bool = Field(default=False, alias="KEEP_DAYTONA_WORKSPACE")
     api_key: SecretStr | None = Field(default=None, alias="CODREAMER_API_KEY")
     cors_origins: Annotated[list[str], NoDecode] = Field(default=[], alias="CODREAMER_CORS_ORIGINS")
+    allowed_models: Annotated[list[str], NoDecode] = Field(
+        default=[], alias="CODREAMER_ALLOWED_MODELS"
+    )
+    """Models a served request may ask for besides CODREAMER_MODEL (comma-separated)."""
+    max_batch: int = Field(default=8, alias="CODREAMER_MAX_BATCH", ge=1, le=100)
+    """The most dreams one LangServe `/dream/batch` request may hold."""
     max_body_bytes: int = Field(default=65_536, alias="CODREAMER_MAX_BODY_BYTES", ge=1_024)
     daytona_api_key: SecretStr | None = Field(default=None, alias="DAYTONA_API_KEY")
     daytona_api_url: str = Field(default="https://app.daytona.io/api", alias="DAYTONA_API_URL")
@@ -48,7 +54,7 @@ class Settings(BaseSettings):
     daytona_auto_stop_minutes: int = Field(default=30, alias="DAYTONA_AUTO_STOP_MINUTES", ge=0)
     daytona_auto_delete_minutes: int = Field(default=60, alias="DAYTONA_AUTO_DELETE_MINUTES", ge=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_models", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         return (

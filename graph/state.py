@@ -3,7 +3,7 @@
 import operator
 from typing import Annotated, Any, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypedDict
 
 from graph.settings import get_settings
@@ -85,6 +85,19 @@ class DreamInput(BaseModel):
     generations_count_int: int = Field(
         default=3, ge=1, le=6, description="G: generations grown from the Customer Job."
     )
+
+    @field_validator("customer", "product", mode="before")
+    @classmethod
+    def _check_unicode(cls, value: Any) -> Any:
+        """Refuse lone surrogates (no file, prompt or JSON answer could carry them) by name."""
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    "must be valid Unicode text; it holds a lone surrogate (such as \\ud800)"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _check_total_size(self) -> "DreamInput":

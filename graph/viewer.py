@@ -1,21 +1,26 @@
 """A dream as one self-contained HTML file: an interactive graph that needs no network.
 
 The drawing library (vis-network) comes from the `pyvis` wheel, installed with `--no-deps`
-at setup, and is inlined; node texts travel as JSON and reach the page only through
+at setup, and is inlined; node texts travel as JSON with `<`, `>` and `&` escaped (so they can
+neither end the data's script element nor open a comment in it) and reach the page only through
 `textContent`, so a node's content can never become markup or script.
 """
 
 import html
 import json
+import re
 from functools import cache
 from typing import Any
 
+from graph.safe_text import json_for_script
 from graph.state import ANCHOR_IDS
 from graph.wheel_data import WheelDataMissingError, wheel_file
 
 VIEWER_FILE = "graph.html"
 VIS_DISTRIBUTION = "pyvis"
 VIS_SCRIPT = "vis-9.1.2/vis-network.min.js"
+PLACEHOLDER = re.compile(r"__(TITLE|ANCHORS|LAST_LEVEL|VIS|DATA)__")
+"""Filled in one pass, so a filled-in value is never searched for placeholders again."""
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -95,16 +100,16 @@ class ViewerUnavailableError(RuntimeError):
 
 def to_html(output: dict[str, Any]) -> str:
     """The dream's interactive viewer as a single HTML page."""
-    data = json.dumps(output, ensure_ascii=False).replace("</", "<\\/")
     generations = output["metadata"].get("generations", 1)
     title = json.dumps(output["metadata"].get("workspaceId", "dream"))[1:-1]
-    return (
-        PAGE.replace("__TITLE__", html.escape(title))
-        .replace("__ANCHORS__", json.dumps(sorted(ANCHOR_IDS)))
-        .replace("__LAST_LEVEL__", str(generations + 1))
-        .replace("__VIS__", vis_network_script())
-        .replace("__DATA__", data)
-    )
+    values = {
+        "TITLE": html.escape(title),
+        "ANCHORS": json.dumps(sorted(ANCHOR_IDS)),
+        "LAST_LEVEL": str(generations + 1),
+        "VIS": vis_network_script(),
+        "DATA": json_for_script(output),
+    }
+    return PLACEHOLDER.sub(lambda match: values[match[1]], PAGE)
 
 
 @cache

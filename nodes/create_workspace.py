@@ -8,12 +8,30 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
+from pydantic import ValidationError
 
 from graph.context import DreamContext, resolve_context
-from graph.state import DreamState, empty_usage
+from graph.state import DreamInput, DreamState, empty_usage
 from nodes.workspace_files import ERRORS_LOG, write_file
 from sandbox.factory import get_backend
 from sandbox.lifecycle import open_or_create
+
+
+class InvalidDreamInputError(ValueError):
+    """The dream's input breaks a rule (a limit, a missing text); the message names the field."""
+
+
+def checked_input(state: DreamState) -> DreamInput:
+    """The input under the same rules REST and the CLI apply, defaults filled in: Studio and
+    Python callers reach the graph without an HTTP layer in front of it."""
+    given = {name: state.get(name) for name in DreamInput.model_fields}
+    try:
+        return DreamInput.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "input"
+        message = first["msg"].removeprefix("Value error, ")
+        raise InvalidDreamInputError(f"invalid dream input: {name}: {message}") from None
 
 
 def new_workspace_id() -> str:
@@ -27,13 +45,16 @@ async def create_workspace(
     """Open the workspace, named by the run's thread id when there is one.
 
     A durable run's checkpointer may have created it already; otherwise it is created here.
+    The input and run settings are checked first, so a refused dream does no work.
     """
+    dream_input = checked_input(state)
     context = resolve_context(runtime.context, config)
     thread_id = config.get("configurable", {}).get("thread_id")
     workspace_id = str(thread_id) if thread_id else new_workspace_id()
     workspace = await open_or_create(get_backend(context.sandbox), workspace_id)
     warnings = await write_file(workspace, ERRORS_LOG, "")
     return {
+        **dream_input.model_dump(),
         "settings": asdict(context),
         "workspace_id": workspace.id,
         "sandbox": workspace.backend,

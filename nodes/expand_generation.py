@@ -7,6 +7,8 @@ from slugify import slugify
 
 from graph.context import DreamContext
 from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage
+from nodes.errors import NoUsableAnswerError
+from nodes.llm import load_chat_model
 from nodes.prompt_data import as_data
 from nodes.prompts import (
     EXPAND_GENERATION_EXAMPLE,
@@ -50,7 +52,21 @@ async def expand_generation(task: ExpandTask) -> dict[str, Any]:
         nodes.update(_grow(parent, children, task["generation"]))
     if failures or warnings:
         warnings += await append_log(await open_workspace(task), ERRORS_LOG, *failures, *warnings)
+    if task["generation"] == 1 and not nodes:
+        raise NoUsableAnswerError(root_failure(context, results[0][2]))
     return {"nodes_by_id": nodes, "usage": usage, "warnings": warnings}
+
+
+def root_failure(context: DreamContext, failures: list[str]) -> str:
+    """Why the dream cannot grow at all: the endpoint, the model and the last problem."""
+    model = load_chat_model(context.model, context.temperature, context.llm_timeout)
+    last = failures[-1].rstrip(".") if failures else "no answer"
+    return (
+        f"the model gave no usable answer for the Customer Job, so the dream cannot grow "
+        f"(LLM endpoint {model.endpoint}, model {model.name}, {len(failures)} attempts, "
+        f"each in {ERRORS_LOG}): {last}. Check that the endpoint serves a chat model that "
+        f"answers in JSON, or choose another with CODREAMER_MODEL / OPENAI_BASE_URL."
+    )
 
 
 async def _expand_parent(

@@ -4,6 +4,7 @@ from typing import Any
 
 from graph.state import DreamState
 from nodes.workspace_files import (
+    ERRORS_LOG,
     GENERATION_LOG,
     append_log,
     checkpoint_file,
@@ -26,4 +27,9 @@ async def save_generation(state: DreamState) -> dict[str, Any]:
         f"generation {generation}/{state['generations_count_int']}: {grown} new nodes, "
         f"{len(nodes)} in total, {state['usage']['llm_calls']} LLM calls so far",
     )
+    if grown == 0:
+        warnings.append(
+            f"generation {generation} grew no node (no parent could be expanded, see "
+            f"{ERRORS_LOG}); the dream goes on to the product connection with what it has"
+        )
     return {"generation": generation, "warnings": warnings}

@@ -2,12 +2,25 @@
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import AfterValidator, WithJsonSchema
 
 OUR_LABEL = "codreamer"
 """Label key marking a sandbox as CoDreamer's; its value is the workspace (dream) id."""
 MAX_OUTPUT_CHARS = 1_000_000
 SECRET_ENV_PATTERN = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
+WORKSPACE_ID_MAX_CHARS = 128
+WORKSPACE_ID_PATTERN = r"^[A-Za-z0-9_](?:\.?[A-Za-z0-9_-])*\.?$"
+"""The id rule: letters, digits, '.', '_', '-'; not starting with '.' or '-'; no '..'.
+
+Generated dream ids (`dream-20261129-093100-1a2b3c4d`) and Studio's UUID thread ids follow it;
+an id that follows it is always one plain file name (no path, no '.' or '..').
+"""
+WORKSPACE_ID_RULE = (
+    f"use 1-{WORKSPACE_ID_MAX_CHARS} letters, digits, '.', '_' or '-', "
+    "not starting with '.' or '-' and without '..'"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,10 @@ class SandboxGoneError(SandboxError):
 
 class SandboxPathError(SandboxError, ValueError):
     """A path points outside the workspace; it is refused, never followed."""
+
+
+class WorkspaceIdError(SandboxGoneError, ValueError):
+    """A workspace id breaks the id rule, so no workspace can have it; nothing was touched."""
 
 
 class Workspace(Protocol):
@@ -92,6 +109,31 @@ class SandboxBackend(Protocol):
 
     async def list(self) -> list[WorkspaceInfo]:
         """Every workspace of ours this backend can see, including ones left by crashed runs."""
+
+
+def is_workspace_id(text: str) -> bool:
+    """Whether `text` follows the id rule."""
+    return (
+        len(text) <= WORKSPACE_ID_MAX_CHARS and re.fullmatch(WORKSPACE_ID_PATTERN, text) is not None
+    )
+
+
+def check_workspace_id(workspace_id: str) -> str:
+    """`workspace_id` when it follows the id rule, else `WorkspaceIdError` saying why."""
+    if is_workspace_id(workspace_id):
+        return workspace_id
+    shown = repr(workspace_id[:40]) + ("..." if len(workspace_id) > 40 else "")
+    raise WorkspaceIdError(f"{shown} is not a valid dream id: {WORKSPACE_ID_RULE}")
+
+
+WorkspaceId = Annotated[
+    str,
+    AfterValidator(check_workspace_id),
+    WithJsonSchema(
+        {"type": "string", "maxLength": WORKSPACE_ID_MAX_CHARS, "pattern": WORKSPACE_ID_PATTERN}
+    ),
+]
+"""A workspace (dream) id checked against the id rule, for pydantic models and FastAPI."""
 
 
 def strip_secrets(env: dict[str, str]) -> dict[str, str]:

@@ -41,10 +41,9 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.base.id import uuid6
 
-from graph.settings import get_settings
 from graph.sync_bridge import run_blocking
 from sandbox.base import SandboxBackend, SandboxGoneError, Workspace
-from sandbox.factory import get_backend
+from sandbox.factory import default_sandbox, get_backend
 from sandbox.lifecycle import open_or_create
 
 logger = logging.getLogger(__name__)
@@ -90,10 +89,8 @@ class WorkspaceCheckpointSaver(BaseCheckpointSaver[str]):
 
     @property
     def backend(self) -> SandboxBackend:
-        """The backend given, else the one the settings choose, resolved on first use."""
-        if self._state.backend is None:
-            self._state.backend = get_backend("daytona" if get_settings().use_daytona else "local")
-        return self._state.backend
+        """The backend given, else the one the settings choose now (they may change)."""
+        return self._state.backend or get_backend(default_sandbox())
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id = _thread_id(config)

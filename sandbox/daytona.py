@@ -8,7 +8,7 @@ import shlex
 import uuid
 import weakref
 from collections.abc import Iterator
-from contextlib import aclosing, contextmanager
+from contextlib import contextmanager
 
 from daytona import (
     AsyncDaytona,
@@ -31,6 +31,7 @@ from sandbox.base import (
     SandboxGoneError,
     SandboxPathError,
     WorkspaceInfo,
+    check_workspace_id,
 )
 
 DREAM_LABEL = "codreamer-dream"
@@ -172,7 +173,7 @@ class DaytonaBackend:
 
     async def create(self, workspace_id: str) -> DaytonaWorkspace:
         params = CreateSandboxFromSnapshotParams(
-            labels={OUR_LABEL: "true", DREAM_LABEL: workspace_id},
+            labels={OUR_LABEL: "true", DREAM_LABEL: check_workspace_id(workspace_id)},
             auto_stop_interval=self.auto_stop_minutes,
             auto_delete_interval=self.auto_delete_minutes,
         )
@@ -219,12 +220,14 @@ class DaytonaBackend:
             ]
 
     async def _find(self, workspace_id: str) -> AsyncSandbox | None:
-        query = ListSandboxesQuery(labels={OUR_LABEL: "true", DREAM_LABEL: workspace_id})
+        """The sandbox labelled with `workspace_id` (checked first: connect and destroy use it)."""
+        labels = {OUR_LABEL: "true", DREAM_LABEL: check_workspace_id(workspace_id)}
+        query = ListSandboxesQuery(labels=labels)
+        # Read the whole (at most one-item) listing: leaving the SDK's traced async generator
+        # early gets it closed later from another context, and OpenTelemetry prints a traceback.
         with _translated("find the sandbox", None):
-            async with aclosing(self._client().list(query)) as sandboxes:
-                async for sandbox in sandboxes:
-                    return sandbox
-        return None
+            found = [sandbox async for sandbox in self._client().list(query)]
+        return found[0] if found else None
 
     async def _open(self, workspace_id: str, sandbox: AsyncSandbox) -> DaytonaWorkspace:
         with _translated("prepare the workspace directory", sandbox.id):

@@ -16,3 +16,8 @@ def get_backend(name: str) -> SandboxBackend:
 
         return DaytonaBackend.from_settings(settings)
     raise ValueError(f"unknown sandbox {name!r}: use 'local' or 'daytona'")
+
+
+def default_sandbox() -> str:
+    """The backend dreams use unless a run says otherwise: "daytona" with USE_DAYTONA."""
+    return "daytona" if get_settings().use_daytona else "local"

@@ -14,7 +14,10 @@ from sandbox.base import (
     ExecResult,
     SandboxGoneError,
     SandboxPathError,
+    WorkspaceIdError,
     WorkspaceInfo,
+    check_workspace_id,
+    is_workspace_id,
     strip_secrets,
 )
 
@@ -107,13 +110,13 @@ class LocalBackend:
         if not LocalBackend._warned:
             logger.warning("local sandbox: commands run on this machine, not isolated")
             LocalBackend._warned = True
-        folder = self.root / workspace_id
+        folder = self.folder(workspace_id)
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=False)
         return LocalWorkspace(workspace_id, folder)
 
     async def connect(self, workspace_id: str) -> LocalWorkspace:
-        folder = self.root / workspace_id
-        if not folder.is_dir() or folder.parent != self.root:
+        folder = self.folder(workspace_id)
+        if not folder.is_dir():
             raise SandboxGoneError(f"local workspace {workspace_id!r} not found under {self.root}")
         return LocalWorkspace(workspace_id, folder)
 
@@ -122,13 +125,24 @@ class LocalBackend:
         await asyncio.to_thread(shutil.rmtree, workspace.root)
 
     async def list(self) -> list[WorkspaceInfo]:
+        """Folders named by a valid id (anything else under the root was not made by us)."""
         if not self.root.is_dir():
             return []
         return [
             WorkspaceInfo(id=folder.name, backend=self.name, path=str(folder), state="kept")
             for folder in sorted(self.root.iterdir())
-            if folder.is_dir()
+            if folder.is_dir() and is_workspace_id(folder.name)
         ]
+
+    def folder(self, workspace_id: str) -> Path:
+        """The workspace's folder: a direct child of the root, or `WorkspaceIdError`."""
+        folder = self.root / check_workspace_id(workspace_id)
+        if folder.resolve().parent != self.root:
+            raise WorkspaceIdError(
+                f"local workspace {workspace_id!r} leads outside {self.root} (a link?); "
+                "remove it or pick another id"
+            )
+        return folder
 
 
 async def _collect(process: asyncio.subprocess.Process, timeout: float) -> ExecResult:

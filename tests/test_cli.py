@@ -121,6 +121,8 @@ def test_cli_dream_on_daytona_leaves_no_sandbox(
     viewer = Path(".codreamer", "viewers", f"{output['metadata']['workspaceId']}.html").resolve()
     assert f"viewer: {viewer}" in result.stderr.splitlines() and viewer.exists()
     assert fake_daytona.live_sandboxes() == []
+    # The SDK's traced async generators, left early, used to print OpenTelemetry tracebacks.
+    assert "Traceback" not in result.stderr and "Failed to detach context" not in result.stderr
 
 
 async def test_cli_sandboxes_list_and_prune_find_crashed_runs(
@@ -179,3 +181,28 @@ def test_cli_rerun_with_the_llm_cache_makes_no_calls(
     assert rerun.returncode == 0, rerun.stderr
     assert fake_llm.stats.calls == calls == 3 + 2
     assert "0 (+5 answers from the LLM cache)" in rerun.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_a_crash_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated_env: Path
+) -> None:
+    import cli
+
+    async def broken() -> list:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "list_dreams", broken)
+    monkeypatch.setattr(sys, "argv", ["codreamer", "list"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+
+    assert exited.value.code == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: unexpected RuntimeError: boom") and "--debug" in line
+    (log,) = (isolated_env / ".codreamer" / "logs").iterdir()
+    assert str(log) in line
+    assert "Traceback" in log.read_text() and "RuntimeError: boom" in log.read_text()
+
+    monkeypatch.setattr(sys, "argv", ["codreamer", "--debug", "list"])
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main()

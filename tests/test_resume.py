@@ -151,3 +151,36 @@ def test_resume_of_an_unknown_dream_fails_clearly(fake_llm: FakeOpenAI) -> None:
 
     assert result.returncode == 1
     assert "no checkpoint of dream 'dream-that-never-was'" in result.stderr
+
+
+def test_two_resumes_at_once_run_the_remaining_work_once(
+    fake_llm: FakeOpenAI, isolated_env: Path
+) -> None:
+    def log_of(workspace_id: str) -> str:
+        log = isolated_env / "workspaces" / workspace_id / "generation.log"
+        return log.read_text() if log.exists() else ""
+
+    workspace_id = dream_killed_in_generation_3(fake_llm, isolated_env, log_of)
+    first_run = list(fake_llm.stats.prompts)
+    fake_llm.reset()
+    fake_llm.latency = 1.0
+    try:
+        resumes = [
+            subprocess.Popen(
+                [CODREAMER, "resume", workspace_id, "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=dict(os.environ),
+            )
+            for _ in range(2)
+        ]
+        outcomes = [(process.wait(timeout=120), *process.communicate()) for process in resumes]
+    finally:
+        fake_llm.latency = 0.0
+
+    outcomes.sort(key=lambda outcome: outcome[0])
+    (won, stdout, _), (lost, _, stderr) = outcomes
+    assert (won, lost) == (0, 1), stderr
+    assert "is already running" in stderr and "Traceback" not in stderr
+    assert_complete_after_resume(json.loads(stdout), fake_llm, first_run)

@@ -2,20 +2,61 @@
 
 import json
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from graph import graph
-from graph.viewer import to_html
+from graph.viewer import VIEWER_FILE, to_html
 from tests.openai_server import FakeOpenAI, Fault
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = "<script>alert(1)</script> & </script><b>bold</b>"
+SCRIPT_BREAKER = "</script><script>alert(1)</script>"
+COMMENT_OPENER = "<!--<script>"
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium); CI installs it"
 )
+
+
+@dataclass
+class Seen:
+    """What a page tried while it was open: dialogs it raised, network requests it made."""
+
+    dialogs: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def offline_page(page_file: Path) -> AsyncIterator[tuple[Page, Seen]]:
+    """`page_file` open in headless Chromium with every non-file request blocked and recorded."""
+    seen = Seen()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = await browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("dialog", lambda dialog: seen.dialogs.append(dialog.message))
+
+        async def block(route) -> None:
+            if route.request.url.startswith("file://"):
+                await route.continue_()
+            else:
+                seen.requests.append(route.request.url)
+                await route.abort()
+
+        await page.route("**/*", block)
+        await page.goto(page_file.as_uri())
+        await page.wait_for_function("() => window.codreamer !== undefined", timeout=10_000)
+        try:
+            yield page, seen
+        finally:
+            await browser.close()
 
 
 async def test_viewer_renders_offline_and_shows_a_clicked_node(
@@ -40,27 +81,7 @@ async def test_viewer_renders_offline_and_shows_a_clicked_node(
     page_file.write_text(to_html(output), encoding="utf-8")
     hostile = next(node for node in output["nodes"] if node["name"] == "Hostile idea")
 
-    requests: list[str] = []
-    dialogs: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = await browser.new_page(viewport={"width": 1400, "height": 900})
-        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
-
-        async def block(route) -> None:
-            if route.request.url.startswith("file://"):
-                await route.continue_()
-            else:
-                requests.append(route.request.url)
-                await route.abort()
-
-        await page.route("**/*", block)
-        await page.goto(page_file.as_uri())
-        await page.wait_for_function("window.codreamer !== undefined")
-
+    async with offline_page(page_file) as (page, seen):
         count = await page.evaluate("window.codreamer.nodes.length")
         shown_count = await page.text_content("#count")
         drawn = await page.evaluate("window.codreamer.network.body.data.nodes.length")
@@ -81,12 +102,46 @@ async def test_viewer_renders_offline_and_shows_a_clicked_node(
         searched = await page.text_content("#title")
         await page.screenshot(path=str(isolated_env / "viewer.png"))
         injected = await page.evaluate("document.querySelectorAll('b').length")
-        await browser.close()
 
     assert count == drawn == int(shown_count) == output["metadata"]["totalNodes"] == 8
     assert (title, content) == ("Hostile idea", HOSTILE)
     assert "Product Feature" not in rationale and "leads to" in rationale
     assert searched == "Plain idea"
-    assert injected == 0 and dialogs == []
-    assert requests == []
+    assert injected == 0 and seen.dialogs == []
+    assert seen.requests == []
     assert (isolated_env / "viewer.png").stat().st_size > 10_000
+
+
+async def test_viewer_renders_every_node_when_texts_open_comments_and_end_scripts(
+    fake_llm: FakeOpenAI,
+) -> None:
+    child = {
+        "content": f"{SCRIPT_BREAKER} <!-- {COMMENT_OPENER}",
+        "relationship": SCRIPT_BREAKER,
+        "rationale": f"line\u2028separator {SCRIPT_BREAKER}",
+    }
+    children = [{**child, "name": f"{SCRIPT_BREAKER} {number}"} for number in (1, 2)]
+    fake_llm.faults = [Fault(body=json.dumps({"children": children}))] * 3
+    output = await graph.ainvoke(
+        {
+            "customer": COMMENT_OPENER,
+            "product": f"{SCRIPT_BREAKER} &amp; <!--",
+            "children_count": 2,
+            "generations_count_int": 2,
+        }
+    )
+    page_file = Path(output["metadata"]["workspacePath"]) / VIEWER_FILE
+
+    async with offline_page(page_file) as (page, seen):
+        nodes = await page.evaluate("window.codreamer.nodes")
+        drawn = await page.evaluate("window.codreamer.network.body.data.nodes.length")
+        scripts = await page.evaluate("document.scripts.length")
+        await page.evaluate("window.codreamer.show('Customer Job')")
+        shown = await page.text_content("#content")
+
+    assert page_file.read_text(encoding="utf-8") == to_html(output)
+    assert nodes == output["nodes"] and drawn == len(nodes) == 8
+    assert shown == COMMENT_OPENER
+    grown = [node for node in nodes if node["parent_id"] is not None]
+    assert len(grown) == 6 and all(node["content"].startswith(SCRIPT_BREAKER) for node in grown)
+    assert scripts == 3 and seen.dialogs == [] and seen.requests == []

@@ -98,6 +98,12 @@ def test_route_generation_fans_out_chunks_until_the_last_generation() -> None:
     assert route_generation({**state, "generation": 3}) == "connect_to_product"
 
 
+def test_route_generation_with_no_parent_left_goes_on_to_the_product() -> None:
+    state = state_with_generation(children=3, generation=2, frontier_size=0, per_task=2)
+
+    assert route_generation(state) == "connect_to_product"
+
+
 def test_expand_tasks_number_children_uniquely_and_carry_the_path() -> None:
     state = state_with_generation(children=3, generation=1, frontier_size=4, per_task=16)
 

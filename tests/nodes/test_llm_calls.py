@@ -11,6 +11,7 @@ from tenacity import AsyncRetrying, RetryCallState
 from graph import graph
 from graph.state import PRODUCT_FEATURE
 from nodes.connect_to_product import UNJUDGED_RELATIONSHIP
+from nodes.errors import NoUsableAnswerError
 from nodes.expand_generation import node_id
 from nodes.structured_call import AnswerRejectedError, LLMUnavailableError, retry_wait
 from tests.openai_server import FakeOpenAI, Fault
@@ -92,8 +93,9 @@ async def test_a_parent_that_keeps_failing_stays_a_leaf_linked_to_the_product(
 
     nodes = {node["id"]: node for node in output["nodes"]}
     assert len(nodes) == 3
-    (warning,) = output["metadata"]["warnings"]
+    warning, grew_nothing = output["metadata"]["warnings"]
     assert "was not expanded" in warning
+    assert "generation 2 grew no node" in grew_nothing
     unexpanded = next(n for n in nodes.values() if n["generation"] == 1 and n["id"] in warning)
     assert [e["target_id"] for e in unexpanded["edge"]] == [PRODUCT_FEATURE]
     assert "was not expanded" in errors_log(output)
@@ -145,8 +147,8 @@ async def test_max_concurrency_bounds_calls_in_flight(fake_llm: FakeOpenAI) -> N
     assert fake_llm.stats.peak_in_flight == 3
 
 
-async def test_a_slow_endpoint_times_out_per_call_without_failing_the_dream(
-    fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+async def test_a_slow_endpoint_times_out_per_call(
+    fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, isolated_env: Path
 ) -> None:
     monkeypatch.setenv("CODREAMER_LLM_TIMEOUT", "0.3")
     from graph.settings import get_settings
@@ -154,13 +156,15 @@ async def test_a_slow_endpoint_times_out_per_call_without_failing_the_dream(
     get_settings.cache_clear()
     fake_llm.latency = 1.0
     try:
-        output = await graph.ainvoke({**SMALL_DREAM, "children_count": 1})
+        with pytest.raises(NoUsableAnswerError, match="timed out"):
+            await graph.ainvoke(
+                {**SMALL_DREAM, "children_count": 1}, {"configurable": {"thread_id": "dream-slow"}}
+            )
     finally:
         fake_llm.latency = 0.0
 
-    assert output["metadata"]["totalNodes"] == 2
-    assert "Customer Job was not expanded" in output["metadata"]["warnings"][0]
-    assert "Timeout" in errors_log(output)
+    errors = (isolated_env / "workspaces" / "dream-slow" / "errors.log").read_text()
+    assert errors.count("Timeout") == 3
 
 
 async def test_siblings_with_the_same_name_are_asked_again(fake_llm: FakeOpenAI) -> None:

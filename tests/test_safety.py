@@ -1,0 +1,196 @@
+"""Ids checked before anything is touched, and hostile text made safe for terminals and JSON."""
+
+import json
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graph import graph
+from graph.safe_text import for_terminal, json_for_script, json_safe
+from tests.live_server import LiveServer
+from tests.openai_server import FakeOpenAI
+from tests.test_cli import run_cli
+
+DREAM = {
+    "customer": "Bakers",
+    "product": "An oven",
+    "children_count": 1,
+    "generations_count_int": 1,
+}
+LONG_ID = "d" * 300
+HOSTILE_TERMINAL = (
+    "\x1b[31mRED\x1b[0m \x1b]0;pwned\x07title \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ "
+    "\x9b2Jclear \u202eevil\u202c \u2066iso\u2069 \u200eltr\u200f \u061calm "
+    "bell\x07 nul\x00 del\x7f tab\tnew\nline [/x] [bold]markup[/bold]"
+)
+UNSAFE_ON_A_TERMINAL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def test_safety_for_terminal_strips_escapes_controls_and_bidi() -> None:
+    shown = for_terminal(HOSTILE_TERMINAL)
+
+    assert UNSAFE_ON_A_TERMINAL.search(shown) is None and "\n" not in shown
+    assert shown == (
+        "RED title link clear evil iso ltr alm bell nul del tab new line [/x] [bold]markup[/bold]"
+    )
+    assert for_terminal("Plain text, ünïcödé 日本 😀") == "Plain text, ünïcödé 日本 😀"
+
+
+def test_safety_json_safe_names_non_finite_numbers_and_escapes_lone_surrogates() -> None:
+    value = {"a": [float("nan"), float("inf"), -float("inf"), 1.5], "b\ud800": ("x\udfff", 2)}
+
+    safe = json_safe(value)
+
+    assert safe == {"a": ["NaN", "Infinity", "-Infinity", 1.5], "b\\ud800": ["x\\udfff", 2]}
+    assert json.loads(json.dumps(safe, allow_nan=False).encode()) == safe
+
+
+def test_safety_json_for_script_escapes_what_could_end_or_comment_a_script() -> None:
+    value = {"customer": "<!--<script>", "node": "</script>&amp;\u2028\u2029", "cost": float("nan")}
+
+    text = json_for_script(value)
+
+    assert not set("<>&\u2028\u2029") & set(text)
+    assert json.loads(text) == {**value, "cost": "NaN"}
+
+
+@pytest.mark.parametrize("route", ["/api/v1/dreams/{}", "/api/v1/dreams/{}/export"])
+@pytest.mark.parametrize("dream_id", [LONG_ID, "%2E%2E", ".hidden", "-x", "a..b", "a%20b"])
+async def test_safety_malformed_dream_ids_get_422_naming_the_parameter(
+    live_server: LiveServer, isolated_env: Path, route: str, dream_id: str
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.get(route.format(dream_id))
+
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["path", "dream_id"]
+    assert "not a valid dream id" in error["msg"]
+    assert not (isolated_env / "workspaces").exists()
+
+
+async def test_safety_unknown_well_formed_ids_get_404(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        answers = [
+            await client.get(f"/api/v1/dreams/{dream_id}")
+            for dream_id in (str(uuid.uuid4()), "x" * 128, "dream-20261129-093100-1a2b3c4d")
+        ]
+        exported = await client.get(f"/api/v1/dreams/{uuid.uuid4()}/export")
+
+    assert [answer.status_code for answer in answers] == [404, 404, 404]
+    assert exported.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["export", LONG_ID], "SOURCE"),
+        (["export", ".."], "SOURCE"),
+        (["export", "a/../b"], "SOURCE"),
+        (["resume", LONG_ID], "workspace_id"),
+        (["resume", ".."], "workspace_id"),
+        (["resume", "a..b"], "workspace_id"),
+    ],
+)
+def test_safety_cli_malformed_ids_are_usage_errors(
+    isolated_env: Path, args: list[str], named: str
+) -> None:
+    result = run_cli(*args)
+
+    assert result.returncode == 2
+    assert named in result.stderr and "dream id" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (isolated_env / "workspaces").exists()
+
+
+BAD_BODIES = [
+    (b'{"customer": "\\ud800", "product": "p"}', "customer", "valid Unicode"),
+    (b'{"customer": "c", "product": "tail \\udfff"}', "product", "valid Unicode"),
+    (b'{"customer": "c", "product": "p", "children_count": NaN}', "children_count", "finite"),
+    (
+        b'{"customer": "c", "product": "p", "generations_count_int": Infinity}',
+        "generations",
+        "finite",
+    ),
+    (b'{"customer": NaN, "product": "p"}', "customer", "string"),
+]
+
+
+@pytest.mark.parametrize("route", ["/api/v1/dream", "/api/v1/dream/stream", "/dream/invoke"])
+@pytest.mark.parametrize(("body", "field", "message"), BAD_BODIES)
+async def test_safety_lone_surrogates_and_nan_get_422_naming_the_field(
+    live_server: LiveServer, fake_llm: FakeOpenAI, route: str, body: bytes, field: str, message: str
+) -> None:
+    content = b'{"input": ' + body + b"}" if route == "/dream/invoke" else body
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            route, content=content, headers={"content-type": "application/json"}
+        )
+
+    assert response.status_code == 422, response.text
+    detail = json.loads(response.content.decode("utf-8"), parse_constant=_refuse)["detail"]
+    assert any(field in json.dumps(error["loc"]) for error in detail), detail
+    assert any(message in error["msg"] for error in detail), detail
+    assert fake_llm.stats.calls == 0
+
+
+@pytest.mark.parametrize("route", ["/api/v1/dream", "/dream/invoke"])
+async def test_safety_a_lone_surrogate_as_a_key_is_echoed_escaped(
+    live_server: LiveServer, fake_llm: FakeOpenAI, route: str
+) -> None:
+    body = b'{"customer": "c", "product": "p", "\\ud800": -Infinity}'
+    content = b'{"input": ' + body + b"}" if route == "/dream/invoke" else body
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            route, content=content, headers={"content-type": "application/json"}
+        )
+
+    assert response.status_code == 422, response.text
+    detail = json.loads(response.content.decode("utf-8"), parse_constant=_refuse)["detail"]
+    assert [error["input"] for error in detail] == ["\\ud800"]
+    assert fake_llm.stats.calls == 0
+
+
+def _refuse(constant: str) -> None:
+    raise AssertionError(f"the 422 body holds a bare {constant}")
+
+
+async def test_safety_cli_prints_hostile_dream_text_as_plain_text(
+    fake_llm: FakeOpenAI, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    output = await graph.ainvoke(DREAM)
+    for node in output["nodes"]:
+        if node["generation"] == 0:
+            node["content"] = HOSTILE_TERMINAL
+    hostile = isolated_env / "workspaces" / "dream-hostile"
+    hostile.mkdir()
+    (hostile / "results.json").write_text(json.dumps(output), encoding="utf-8")
+    (isolated_env / "workspaces" / "dream-broken").mkdir()
+    (isolated_env / "workspaces" / "dream-broken" / "results.json").write_text("\x1b[2J\u202e")
+
+    result = run_cli("list")
+
+    assert result.returncode == 0, result.stderr
+    printed = result.stderr.encode()
+    assert UNSAFE_ON_A_TERMINAL.search(result.stderr) is None, printed
+    assert b"\x1b" not in printed and b"\xc2\x9b" not in printed and b"\xe2\x80\xae" not in printed
+    assert "RED title link clear evil" in result.stderr
+    assert "dream-broken is broken: results.json is not valid JSON" in result.stderr
+
+
+def test_safety_cli_error_lines_show_markup_and_escapes_as_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODREAMER_X[/y]\x1b]0;title\x07", "1")
+
+    result = run_cli("dream", "--customer", "c", "--product", "p")
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: unknown CoDreamer settings: CODREAMER_X[/y] (a typo?)")
+    assert UNSAFE_ON_A_TERMINAL.search(result.stderr) is None
