@@ -199,3 +199,31 @@ async def test_studio_shows_the_run_settings(studio: StudioServer) -> None:
     assert all(value.get("description") for value in inputs.values())
     outputs = schemas["output_schema"]["properties"]
     assert set(outputs) == {"nodes", "metadata"}
+
+
+@pytest.mark.parametrize(
+    ("dream_input", "context", "named"),
+    [
+        ({**DREAM_INPUT, "customer": ""}, {}, "customer"),
+        ({**DREAM_INPUT, "children_count": 10, "generations_count_int": 5}, {}, "limit is 20000"),
+        ({**DREAM_INPUT, "children_count": 99}, {}, "children_count"),
+        (DREAM_INPUT, {"max_concurrency": 0}, "max_concurrency"),
+    ],
+)
+async def test_studio_runs_keep_the_input_rules(
+    studio: StudioServer, dream_input: dict, context: dict, named: str
+) -> None:
+    studio.llm.reset()
+    async with get_client(url=studio.url) as client:
+        thread = await client.threads.create()
+        run = await client.runs.create(
+            thread["thread_id"], "codreamer", input=dream_input, context=context
+        )
+        joined = await asyncio.wait_for(
+            client.runs.join(thread["thread_id"], run["run_id"]), RUN_TIMEOUT
+        )
+        ended = await client.runs.get(thread["thread_id"], run["run_id"])
+
+    assert ended["status"] == "error"
+    assert named in joined["__error__"]["message"]
+    assert studio.llm.stats.calls == 0
