@@ -1,7 +1,6 @@
 """`codreamer`: dream a knowledge graph from the command line."""
 
 import asyncio
-import json
 import sys
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -20,7 +19,7 @@ from graph.context import DreamContext, InvalidRunSettingsError
 from graph.exports import FORMATS, export_dream
 from graph.history import UnreadableResultsError, list_dreams, load_dream, parse_results
 from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
-from graph.safe_text import for_terminal
+from graph.safe_text import for_terminal, json_for_terminal
 from graph.settings import SettingsError, get_settings, redact
 from graph.state import DreamInput
 from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
@@ -217,7 +216,7 @@ def list_past_dreams(
     with reported_errors():
         dreams = asyncio.run(closing_clients(list_dreams()))
     if as_json:
-        sys.stdout.write(json.dumps(dreams, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_for_terminal(dreams) + "\n")
         return
     table = Table("dream", "status", "nodes", "time", "cost", "customer", "product")
     for item in dreams:
@@ -278,7 +277,12 @@ def list_sandboxes(backend: BackendOption = None) -> None:
         infos = asyncio.run(closing_clients(chosen.list()))
     table = Table("workspace", "sandbox", "state", "path", title=f"{chosen.name} workspaces")
     for info in infos:
-        table.add_row(info.id, info.sandbox_id or "-", info.state, info.path)
+        table.add_row(
+            *(
+                terminal_cell(text)
+                for text in (info.id, info.sandbox_id or "-", info.state, info.path)
+            )
+        )
     console.print(table)
     sys.stdout.write("".join(f"{info.id}\n" for info in infos))
 
@@ -337,7 +341,7 @@ def show(output: dict[str, Any], *, as_json: bool) -> None:
     if viewer is not None:
         console.print(Text(for_terminal(f"viewer: {viewer}")), soft_wrap=True)
     if as_json:
-        sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_for_terminal(output) + "\n")
 
 
 def local_viewer(output: dict[str, Any]) -> Path | None:

@@ -45,7 +45,7 @@ from nodes.errors import NoUsableAnswerError
 from nodes.llm import describe_model
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError, get_backend
-from sandbox.base import WorkspaceId
+from sandbox.base import WorkspaceId, WorkspaceIdError
 from sandbox.lease import DreamAlreadyRunningError
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ async def invalid_request(_: Request, error: RequestValidationError) -> JSONResp
 
 
 STATUS_OF_FAILURE: dict[type[Exception], int] = {
+    WorkspaceIdError: 422,
     DreamNotFoundError: 404,
     DreamAlreadyRunningError: 409,
     NoUsableAnswerError: 502,

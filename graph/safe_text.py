@@ -42,6 +42,18 @@ def for_terminal(text: str) -> str:
     return TERMINAL_CONTROLS.sub("", text)
 
 
+TERMINAL_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""What a terminal acts on that `json.dumps` leaves raw: DEL, C1 controls, bidi controls."""
+
+
+def json_for_terminal(value: Any) -> str:
+    """`value` as indented JSON that a terminal shows as it is: every character a terminal
+    would act on is a `\\uXXXX` escape (it can occur only inside strings, where the escape
+    means the same character)."""
+    text = json.dumps(json_safe(value), ensure_ascii=False, indent=2)
+    return TERMINAL_UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
 def json_for_script(value: Any) -> str:
     """`value` as JSON that can sit inside an HTML `<script>` element and be `JSON.parse`d.
 
