@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,16 @@ def dream_killed_in_generation_3(fake_llm: FakeOpenAI, tmp_path: Path, log_of) -
     return workspace_id
 
 
+def local_log(root: Path) -> Callable[[str], str]:
+    """The generation.log of a local dream under `root`, by its id ("" until it exists)."""
+
+    def log_of(workspace_id: str) -> str:
+        log = root / "workspaces" / workspace_id / "generation.log"
+        return log.read_text() if log.exists() else ""
+
+    return log_of
+
+
 def assert_complete_after_resume(output: dict, fake_llm: FakeOpenAI, first_run: list[str]) -> None:
     nodes = {node["id"]: node for node in output["nodes"]}
     assert len(nodes) == output["metadata"]["totalNodes"] == 16
@@ -81,11 +92,7 @@ def assert_complete_after_resume(output: dict, fake_llm: FakeOpenAI, first_run: 
 def test_resume_after_sigkill_on_the_local_sandbox(
     fake_llm: FakeOpenAI, isolated_env: Path
 ) -> None:
-    def log_of(workspace_id: str) -> str:
-        log = isolated_env / "workspaces" / workspace_id / "generation.log"
-        return log.read_text() if log.exists() else ""
-
-    workspace_id = dream_killed_in_generation_3(fake_llm, isolated_env, log_of)
+    workspace_id = dream_killed_in_generation_3(fake_llm, isolated_env, local_log(isolated_env))
     first_run = list(fake_llm.stats.prompts)
     fake_llm.reset()
 
@@ -156,11 +163,7 @@ def test_resume_of_an_unknown_dream_fails_clearly(fake_llm: FakeOpenAI) -> None:
 def test_two_resumes_at_once_run_the_remaining_work_once(
     fake_llm: FakeOpenAI, isolated_env: Path
 ) -> None:
-    def log_of(workspace_id: str) -> str:
-        log = isolated_env / "workspaces" / workspace_id / "generation.log"
-        return log.read_text() if log.exists() else ""
-
-    workspace_id = dream_killed_in_generation_3(fake_llm, isolated_env, log_of)
+    workspace_id = dream_killed_in_generation_3(fake_llm, isolated_env, local_log(isolated_env))
     first_run = list(fake_llm.stats.prompts)
     fake_llm.reset()
     fake_llm.latency = 1.0
