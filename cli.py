@@ -368,9 +368,9 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row("generations", f"{metadata['generations']} (K={metadata['childrenCount']})")
     table.add_row("time", f"{metadata['generationTime'] / 1000:.1f} s")
     table.add_row("model", terminal_cell(metadata["model"]))
-    cached = usage.get("cached_answers", 0)
-    calls = f"{usage['llm_calls']}" + (f" (+{cached} answers from the LLM cache)" if cached else "")
-    table.add_row("LLM calls", calls)
+    table.add_row("LLM calls", calls_summary(usage))
+    if metadata.get("structured_output") not in (None, "json_schema"):
+        table.add_row("output mode", f"{metadata['structured_output']} (json_schema refused)")
     table.add_row("tokens", f"{usage['input_tokens']} in, {usage['output_tokens']} out")
     cost = metadata.get("cost_usd")
     table.add_row("cost", "unknown (no price for this model)" if cost is None else f"${cost:.4f}")
@@ -378,7 +378,8 @@ def print_summary(output: dict[str, Any]) -> None:
     table.add_row(
         "quality",
         f"path to product {quality['path_to_product']:.0%}, exactly K {quality['exact_k']:.0%}, "
-        f"{quality['duplicate_labels']} repeated labels",
+        f"{quality['duplicate_labels']} repeated labels, "
+        f"{quality.get('copied_examples', 0)} copied from the prompt's example",
     )
     table.add_row("warnings", str(len(metadata["warnings"])))
     console.print(table)
@@ -386,6 +387,18 @@ def print_summary(output: dict[str, Any]) -> None:
         state = "kept" if metadata["workspaceKept"] else "deleted (KEEP_DAYTONA_WORKSPACE=false)"
         console.print(Text(for_terminal(f"sandbox: {metadata['daytonaWorkspaceId']} {state}")))
     console.print(Text(for_terminal(f"workspace: {metadata['workspacePath']}")), soft_wrap=True)
+
+
+def calls_summary(usage: dict[str, int]) -> str:
+    """Answered calls, then what else happened to the requests, when anything did."""
+    extras = {
+        "answers from the LLM cache": usage.get("cached_answers", 0),
+        "rate limited": usage.get("rate_limited", 0),
+        "server errors": usage.get("server_errors", 0),
+        "retries": usage.get("retries", 0),
+    }
+    seen = [f"{count} {what}" for what, count in extras.items() if count]
+    return f"{usage['llm_calls']}" + (f" ({', '.join(seen)})" if seen else "")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import openai
 
 from bench.scenario import print_measurement
+from nodes.output_modes import response_format
 from nodes.prompts import (
     EXPAND_GENERATION_EXAMPLE,
     EXPAND_GENERATION_EXAMPLE_ANSWER,
@@ -25,7 +26,6 @@ from nodes.prompts import (
     SYSTEM_PROMPT,
 )
 from nodes.schemas import children_schema, links_schema
-from nodes.structured_call import response_format
 
 CUSTOMER = "Enterprise software companies using microservices"
 PRODUCT = "Distributed tracing and observability platform"

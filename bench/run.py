@@ -34,6 +34,8 @@ class Scenario:
     """The first run is cold; the table shows the median of the others."""
     latency_s: float | None = None
     """The server's latency for this dream, if not the benchmark's."""
+    rate_limit: int | None = None
+    """Requests the server allows per rolling second (429 with Retry-After beyond)."""
 
 
 SCENARIOS = [
@@ -43,17 +45,22 @@ SCENARIOS = [
     Scenario("K=3 G=4 legacy", 3, 4, mode="legacy"),
     Scenario("K=3 G=4 cached re-run", 3, 4, cached=True),
     Scenario("K=5 G=4 workflow", 5, 4, max_concurrency=256),
+    Scenario("K=5 G=4 at 20 req/s", 5, 4, runs=3, rate_limit=20),
     Scenario("K=10 G=4 workflow", 10, 4, max_concurrency=256),
     Scenario("embedded K=2 G=3", 2, 3, embedded=True, runs=2),
 ]
 
 
 def critical_path(scenario: Scenario, latency: float) -> tuple[float, float]:
-    """(G+1)·L, and the bound when max_concurrency caps a round (one call at a time in legacy)."""
+    """(G+1)·L, and the bound when max_concurrency caps a round (one call at a time in legacy)
+    or the server's rate limit caps them all (calls / rate)."""
     k, g = scenario.children, scenario.generations
     rounds = [k ** (n - 1) for n in range(1, g + 1)] + [k ** (g - 1)]
     cap = 1 if scenario.mode == "legacy" else scenario.max_concurrency
-    return (g + 1) * latency, sum(math.ceil(calls / cap) for calls in rounds) * latency
+    capped = sum(math.ceil(calls / cap) for calls in rounds) * latency
+    if scenario.rate_limit:
+        capped = max(capped, expected_calls(scenario) / scenario.rate_limit)
+    return (g + 1) * latency, capped
 
 
 def expected_calls(scenario: Scenario) -> int:
@@ -80,6 +87,7 @@ def run(scenario: Scenario, server: FakeOpenAI, workspaces: str) -> dict:
     latency = 0.0 if scenario.embedded else scenario.latency_s or LATENCY_S
     server.reset()
     server.latency = latency
+    server.rate_limit = scenario.rate_limit
     completed = subprocess.run(
         [
             sys.executable,
@@ -108,6 +116,7 @@ def run(scenario: Scenario, server: FakeOpenAI, workspaces: str) -> dict:
         "overhead_ms_per_node": None if scenario.embedded or scenario.cached else overhead,
         "peak_in_flight": server.stats.peak_in_flight if not scenario.embedded else None,
         "server_calls": server.stats.calls if not scenario.embedded else None,
+        "rate_limited_per_dream": server.stats.rate_limited / scenario.runs,
     }
 
 
@@ -128,6 +137,7 @@ def table(results: list[dict]) -> Table:
         "x capped",
         "calls",
         "cached",
+        "429s",
         "peak",
         "ms/node",
         "RSS MB",
@@ -150,6 +160,7 @@ def table(results: list[dict]) -> Table:
             fmt(r["ratio_to_capped_bound"]),
             str(r["llm_calls"]),
             str(r["cached_answers"]),
+            f"{r['rate_limited_per_dream']:.0f}",
             "-" if r["peak_in_flight"] is None else str(r["peak_in_flight"]),
             fmt(r["overhead_ms_per_node"], 3),
             fmt(r["peak_rss_mb"], 0),
@@ -163,6 +174,7 @@ def targets(by_name: dict[str, dict]) -> list[dict]:
     slow = by_name["K=3 G=4 workflow L=1s"]
     floor, cached = by_name["K=3 G=4 bare SDK floor"], by_name["K=3 G=4 cached re-run"]
     big, embedded = by_name["K=10 G=4 workflow"], by_name["embedded K=2 G=3"]
+    limited = by_name["K=5 G=4 at 20 req/s"]
     speedup = legacy["wall_s"] / workflow["wall_s"]
     ceiling = legacy["capped_bound_s"] / workflow["critical_path_s"]
     served = [r for r in by_name.values() if not r["embedded"]]
@@ -202,6 +214,15 @@ def targets(by_name: dict[str, dict]) -> list[dict]:
             ", ".join(f"{r['peak_in_flight']}/{r['max_concurrency']}" for r in served),
             all(r["peak_in_flight"] <= r["max_concurrency"] for r in served),
         ),
+        check(
+            "K=5 G=4 at 20 req/s: 782 nodes, 0 warnings, <= 1.3x of 281/20 s",
+            f"{limited['wall_s']:.1f} s = {limited['ratio_to_capped_bound']:.2f}x, "
+            f"{limited['nodes']} nodes, {limited['warnings']} warnings, "
+            f"{limited['rate_limited_per_dream']:.0f} 429s per dream",
+            limited["nodes"] == 782
+            and limited["warnings"] == 0
+            and limited["ratio_to_capped_bound"] <= 1.3,
+        ),
         check("embedded dream <= 60 s", f"{embedded['wall_s']:.1f} s", embedded["wall_s"] <= 60),
         check(
             "cached re-run makes 0 LLM calls",
@@ -231,7 +252,7 @@ def targets_table(checks: list[dict]) -> Table:
 
 
 def main() -> None:
-    console = Console(width=150)
+    console = Console(width=170)
     with FakeOpenAI(latency=LATENCY_S) as server, tempfile.TemporaryDirectory() as workspaces:
         results = []
         for scenario in SCENARIOS:

@@ -1,6 +1,7 @@
 """Run a dream for any front end (CLI, REST, SSE): in the configured mode, as progress events."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -81,7 +82,7 @@ class Tracker:
 
 async def stream_dream(
     dream_input: DreamInput, context: DreamContext, workspace_id: str
-) -> AsyncIterator[DreamEvent]:
+) -> AsyncGenerator[DreamEvent, None]:
     """Progress after every step, then the result; legacy mode when USE_WORKFLOW=false.
 
     The dream's workspace is opened first and its lease held throughout: one dream, one runner.
@@ -98,7 +99,7 @@ async def stream_dream(
             yield event
 
 
-async def stream_resume(workspace_id: str) -> AsyncIterator[DreamEvent]:
+async def stream_resume(workspace_id: str) -> AsyncGenerator[DreamEvent, None]:
     """Finish a stopped dream from its latest checkpoint (a finished one just gives its result).
 
     Raises `DreamAlreadyRunningError` while another runner holds the dream's lease.
@@ -127,10 +128,12 @@ async def run_dream(
     return await _result_of(stream_dream(dream_input, context, workspace_id))
 
 
-async def _result_of(events: AsyncIterator[DreamEvent]) -> dict[str, Any]:
-    async for kind, data in events:
-        if kind == "result":
-            return data
+async def _result_of(events: AsyncGenerator[DreamEvent, None]) -> dict[str, Any]:
+    """The result event's data; the events are closed here, so the lease is dropped now."""
+    async with aclosing(events):
+        async for kind, data in events:
+            if kind == "result":
+                return data
     raise RuntimeError("the dream ended without a result")
 
 

@@ -39,10 +39,17 @@ class Usage(TypedDict):
     """LLM usage summed over a dream."""
 
     llm_calls: int
+    """Requests the endpoint answered (HTTP 200 with an answer, usable or not)."""
     input_tokens: int
     output_tokens: int
     cached_answers: int
     """Answers taken from the LLM cache (CODREAMER_LLM_CACHE): no call, no tokens."""
+    rate_limited: int
+    """Requests answered 429 (rate limited): waited out, not counted against the retries."""
+    server_errors: int
+    """Requests that failed on the endpoint's side: HTTP 5xx, transport errors, timeouts."""
+    retries: int
+    """Requests after the first of a call, for any reason (retries, fallbacks, rate limits)."""
 
 
 def add_usage(left: Usage | None, right: Usage | None) -> Usage:
@@ -53,7 +60,27 @@ def add_usage(left: Usage | None, right: Usage | None) -> Usage:
 
 
 def empty_usage() -> Usage:
-    return {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0, "cached_answers": 0}
+    return {
+        "llm_calls": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cached_answers": 0,
+        "rate_limited": 0,
+        "server_errors": 0,
+        "retries": 0,
+    }
+
+
+OUTPUT_MODES = ("json_schema", "json_object", "prompt")
+"""How answers are asked for, strongest first: the endpoint enforces a JSON schema, enforces
+JSON of any shape, or nothing (the shape is in the prompt and the answer parsed tolerantly)."""
+
+
+def weakest_output_mode(left: str | None, right: str | None) -> str | None:
+    """Reducer: the weaker of two structured-output modes (None is no answer yet)."""
+    if left is None or right is None:
+        return left or right
+    return max(left, right, key=OUTPUT_MODES.index)
 
 
 def merge_nodes(left: dict[str, Node] | None, right: dict[str, Node] | None) -> dict[str, Node]:
@@ -137,6 +164,8 @@ class DreamState(TypedDict):
     """How many generations are complete."""
     nodes_by_id: Annotated[dict[str, Node], merge_nodes]
     usage: Annotated[Usage, add_usage]
+    structured_output: Annotated[str | None, weakest_output_mode]
+    """The weakest structured-output mode any answer came in (see `OUTPUT_MODES`)."""
     warnings: Annotated[list[str], operator.add]
     """Failures the dream survived (a parent left unexpanded, an unjudged link, a lost file)."""
     nodes: NotRequired[list[Node]]

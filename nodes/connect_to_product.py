@@ -5,15 +5,24 @@ from collections import defaultdict
 from typing import Any
 
 from graph.context import DreamContext
-from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, DreamState, Edge, Node, Usage, add_usage
+from graph.state import (
+    ANCHOR_IDS,
+    PRODUCT_FEATURE,
+    DreamState,
+    Edge,
+    Node,
+    Usage,
+    add_usage,
+    weakest_output_mode,
+)
 from nodes.prompt_data import as_data
 from nodes.prompts import (
     CONNECT_TO_PRODUCT_EXAMPLE,
     CONNECT_TO_PRODUCT_EXAMPLE_ANSWER,
     CONNECT_TO_PRODUCT_PROMPT,
 )
-from nodes.schemas import Link, links_schema
-from nodes.structured_call import ask_model
+from nodes.schemas import Link, Links, links_schema
+from nodes.structured_call import CallOutcome, ask_model
 from nodes.workspace_files import (
     CONNECTIONS_LOG,
     ERRORS_LOG,
@@ -45,17 +54,20 @@ async def connect_to_product(state: DreamState) -> dict[str, Any]:
     warnings = await write_file(workspace, FINAL_GRAPH_FILE, graph_json(nodes))
     context = DreamContext(**state["settings"])
     groups = list(leaves_by_parent(nodes).values())
-    results = await asyncio.gather(*(_judge(state, context, leaves) for leaves in groups))
+    outcomes = await asyncio.gather(*(_judge(state, context, leaves) for leaves in groups))
     linked: dict[str, Node] = {}
     usage: Usage | None = None
+    mode: str | None = None
     log_lines: list[str] = []
     failures: list[str] = []
     unjudged: list[str] = []
-    for leaves, (links, group_usage, group_failures) in zip(groups, results, strict=True):
-        usage = add_usage(usage, group_usage)
+    for leaves, outcome in zip(groups, outcomes, strict=True):
+        usage = add_usage(usage, outcome.usage)
+        mode = weakest_output_mode(mode, outcome.mode)
         failures += [
-            f"connection of {leaves[0]['parent_id']}'s leaves: {f}" for f in group_failures
+            f"connection of {leaves[0]['parent_id']}'s leaves: {f}" for f in outcome.failures
         ]
+        links = outcome.value.links if outcome.value else None
         if links is None:
             unjudged.append(
                 f"links of {len(leaves)} leaves under {leaves[0]['parent_id']} were not judged; "
@@ -67,12 +79,12 @@ async def connect_to_product(state: DreamState) -> dict[str, Any]:
     warnings += await append_log(workspace, CONNECTIONS_LOG, *log_lines)
     if failures or unjudged:
         warnings += unjudged + await append_log(workspace, ERRORS_LOG, *failures, *unjudged)
-    return {"nodes_by_id": linked, "usage": usage, "warnings": warnings}
+    return {"nodes_by_id": linked, "usage": usage, "warnings": warnings, "structured_output": mode}
 
 
 async def _judge(
     state: DreamState, context: DreamContext, leaves: list[Node]
-) -> tuple[list[Link] | None, Usage, list[str]]:
+) -> CallOutcome[Links]:
     count = len(leaves)
     points = "\n".join(
         f"{number}. <point>{as_data(leaf['name'])}: {as_data(leaf['content'])}</point>"
@@ -84,7 +96,7 @@ async def _judge(
         points=points,
         count=count,
     )
-    outcome = await ask_model(
+    return await ask_model(
         context,
         state["workspace_id"],
         links_schema(count),
@@ -93,9 +105,17 @@ async def _judge(
         items="links",
         count=count,
         max_tokens=TOKENS_PER_LINK * count + 60,
+        prompt_data=(
+            state["customer"],
+            state["product"],
+            *(text for leaf in leaves for text in _point_texts(leaf)),
+        ),
     )
-    links = outcome.value.links if outcome.value else None
-    return links, outcome.usage, outcome.failures
+
+
+def _point_texts(leaf: Node) -> tuple[str, str, str]:
+    """What the prompt shows of a leaf: an answer that only restates it has judged nothing."""
+    return leaf["name"], leaf["content"], f"{leaf['name']}: {leaf['content']}"
 
 
 def _edges(links: list[Link] | None, count: int) -> list[Edge]:

@@ -6,7 +6,7 @@ from typing import Any
 from slugify import slugify
 
 from graph.context import DreamContext
-from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage
+from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage, weakest_output_mode
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import load_chat_model
 from nodes.prompt_data import as_data
@@ -15,8 +15,8 @@ from nodes.prompts import (
     EXPAND_GENERATION_EXAMPLE_ANSWER,
     EXPAND_GENERATION_PROMPT,
 )
-from nodes.schemas import Child, children_schema
-from nodes.structured_call import ask_model
+from nodes.schemas import Child, Children, children_schema
+from nodes.structured_call import CallOutcome, ask_model
 from nodes.workspace_files import ERRORS_LOG, append_log, open_workspace
 
 TOKENS_PER_CHILD = 220
@@ -30,31 +30,31 @@ def node_id(name: str, number: int) -> str:
 async def expand_generation(task: ExpandTask) -> dict[str, Any]:
     """Ask the model for K children of every parent in the task; record what failed."""
     context = DreamContext(**task["settings"])
-    results = await asyncio.gather(*(_expand_parent(task, context, p) for p in task["parents"]))
+    outcomes = await asyncio.gather(*(_expand_parent(task, context, p) for p in task["parents"]))
     nodes: dict[str, Node] = {}
     usage: Usage | None = None
+    mode: str | None = None
     failures: list[str] = []
     warnings: list[str] = []
-    for parent, (children, parent_usage, parent_failures) in zip(
-        task["parents"], results, strict=True
-    ):
-        usage = add_usage(usage, parent_usage)
+    for parent, outcome in zip(task["parents"], outcomes, strict=True):
+        usage = add_usage(usage, outcome.usage)
+        mode = weakest_output_mode(mode, outcome.mode)
         failures += [
             f"generation {task['generation']} parent {parent['node']['id']}: {f}"
-            for f in parent_failures
+            for f in outcome.failures
         ]
-        if children is None:
+        if outcome.value is None:
             warnings.append(
                 f"generation {task['generation']}: parent {parent['node']['id']} was not expanded "
                 f"(see {ERRORS_LOG}); it stays a leaf"
             )
             continue
-        nodes.update(_grow(parent, children, task["generation"]))
+        nodes.update(_grow(parent, outcome.value.children, task["generation"]))
     if failures or warnings:
         warnings += await append_log(await open_workspace(task), ERRORS_LOG, *failures, *warnings)
     if task["generation"] == 1 and not nodes:
-        raise NoUsableAnswerError(root_failure(context, results[0][2]))
-    return {"nodes_by_id": nodes, "usage": usage, "warnings": warnings}
+        raise NoUsableAnswerError(root_failure(context, outcomes[0].failures))
+    return {"nodes_by_id": nodes, "usage": usage, "warnings": warnings, "structured_output": mode}
 
 
 def root_failure(context: DreamContext, failures: list[str]) -> str:
@@ -71,17 +71,18 @@ def root_failure(context: DreamContext, failures: list[str]) -> str:
 
 async def _expand_parent(
     task: ExpandTask, context: DreamContext, parent: ParentTask
-) -> tuple[list[Child] | None, Usage, list[str]]:
+) -> CallOutcome[Children]:
     count = task["children_count"]
+    node = parent["node"]
     prompt = EXPAND_GENERATION_PROMPT.format(
         customer=as_data(task["customer"]),
         product=as_data(task["product"]),
         path=as_data(" -> ".join(parent["path"])),
-        parent_name=as_data(parent["node"]["name"]),
-        parent_content=as_data(parent["node"]["content"]),
+        parent_name=as_data(node["name"]),
+        parent_content=as_data(node["content"]),
         count=count,
     )
-    outcome = await ask_model(
+    return await ask_model(
         context,
         task["workspace_id"],
         children_schema(count),
@@ -91,9 +92,14 @@ async def _expand_parent(
         count=count,
         distinct="name",
         max_tokens=TOKENS_PER_CHILD * count + 60,
+        prompt_data=(
+            task["customer"],
+            task["product"],
+            node["name"],
+            node["content"],
+            f"{node['name']}: {node['content']}",
+        ),
     )
-    children = outcome.value.children if outcome.value else None
-    return children, outcome.usage, outcome.failures
 
 
 def _grow(parent: ParentTask, children: list[Child], generation: int) -> dict[str, Node]:

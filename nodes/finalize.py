@@ -10,6 +10,7 @@ from graph.relevance import RelevanceUnavailableError, relevance
 from graph.settings import get_settings
 from graph.state import DreamState, Node
 from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
+from nodes.copies import count_copies
 from nodes.llm import describe_model
 from nodes.pricing import cost_usd
 from nodes.workspace_files import RESULTS_FILE, open_workspace, write_file
@@ -33,6 +34,7 @@ def dream_metadata(state: DreamState) -> dict[str, Any]:
         "workspaceKept": is_kept(state["sandbox"], keep=state["settings"]["keep_workspace"]),
         "mode": state.get("mode", WORKFLOW_MODE),
         "model": model,
+        "structured_output": state.get("structured_output"),
         "usage": state["usage"],
         "cost_usd": cost_usd(model, state["usage"]),
         "warnings": state["warnings"],
@@ -64,6 +66,7 @@ async def finalize(state: DreamState) -> dict[str, Any]:
 async def _quality(nodes: list[Node], state: DreamState) -> tuple[dict[str, Any], list[str]]:
     """The quality report, with embedding relevance when CODREAMER_RELEVANCE is on."""
     report = quality_report(nodes, state["children_count"], state["generations_count_int"])
+    report["copied_examples"] = count_copies(nodes)
     report["relevance"] = None
     if not get_settings().relevance:
         return report, []

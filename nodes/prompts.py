@@ -18,12 +18,21 @@ Give {count} different needs, pains or steps of this customer that follow from t
 Each has a short "name", one sentence of "content", the "relationship" from the point \
 (a verb phrase) and a one-sentence "rationale"."""
 
+EXAMPLE_CUSTOMER = "Families who cook dinner at home every night"
+EXAMPLE_PRODUCT = "A meal-kit delivery service"
+EXAMPLE_POINTS = (
+    ("Deciding what to cook", "Parents choose a meal every evening."),
+    ("Buying fresh ingredients", "Shopping takes several trips a week."),
+)
+EXAMPLE_DATA = (EXAMPLE_CUSTOMER, EXAMPLE_PRODUCT, *(text for _, text in EXAMPLE_POINTS))
+"""The worked examples' own data: an answer that repeats it has copied the example."""
+
 EXPAND_GENERATION_EXAMPLE = EXPAND_GENERATION_PROMPT.format(
-    customer="Families who cook dinner at home every night",
-    product="A meal-kit delivery service",
+    customer=EXAMPLE_CUSTOMER,
+    product=EXAMPLE_PRODUCT,
     path="Customer Job",
     parent_name="Customer Job",
-    parent_content="Families who cook dinner at home every night",
+    parent_content=EXAMPLE_CUSTOMER,
     count=2,
 )
 
@@ -54,10 +63,12 @@ For each need, in the same order, say how the product addresses it: a "relations
 need to the product (a verb phrase) and a one-sentence "rationale". Give {count} links."""
 
 CONNECT_TO_PRODUCT_EXAMPLE = CONNECT_TO_PRODUCT_PROMPT.format(
-    customer="Families who cook dinner at home every night",
-    product="A meal-kit delivery service",
-    points="1. <point>Deciding what to cook: Parents choose a meal every evening.</point>\n"
-    "2. <point>Buying fresh ingredients: Shopping takes several trips a week.</point>",
+    customer=EXAMPLE_CUSTOMER,
+    product=EXAMPLE_PRODUCT,
+    points="\n".join(
+        f"{number}. <point>{name}: {text}</point>"
+        for number, (name, text) in enumerate(EXAMPLE_POINTS, 1)
+    ),
     count=2,
 )
 

@@ -1,17 +1,21 @@
 """A loopback OpenAI-compatible chat server for tests and benchmarks.
 
-It answers `/v1/chat/completions` requests that carry a JSON schema (`children` or `links`
-with minItems = maxItems = N) with N deterministic items derived from the prompt, so the same
-prompt always gets the same answer. It counts what it saw and can inject faults.
+It answers `/v1/chat/completions` requests with N deterministic `children` or `links` items
+derived from the prompt, so the same prompt always gets the same answer: N and the kind come
+from the request's JSON schema (minItems = maxItems = N), or without one from the prompt's
+"Give N ..." line. It counts what it saw and can inject faults, refuse `response_format`
+types, answer in prose, and enforce a rate limit.
 """
 
 import asyncio
 import hashlib
 import json
+import math
+import re
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +37,23 @@ class Fault:
     body: str | None = None
     retry_after: float | None = None
     echo_key: bool = False
+    code: str | None = None
+    """The error's `code` (OpenAI's 429 says "insufficient_quota" when the quota is spent)."""
 
 
 @dataclass
 class ServerStats:
     calls: int = 0
+    """Requests that reached the model: neither rate limited nor refused for their format."""
+    answered: int = 0
+    """Answers with HTTP 200 (broken or not)."""
+    server_errors: int = 0
+    rate_limited: int = 0
+    """429s sent: by the rate limit or injected."""
+    refused: int = 0
+    """400s sent for a refused `response_format`."""
+    formats: Counter = field(default_factory=Counter)
+    """Requests by `response_format` type ("none" without one)."""
     input_tokens: int = 0
     output_tokens: int = 0
     in_flight: int = 0
@@ -58,6 +74,13 @@ class FakeOpenAI:
         self.truncate_rate = 0.0
         """Share of answers whose JSON is cut in half."""
         self.faults: list[Fault] = []
+        self.refused_formats: set[str] = set()
+        """`response_format` types answered with HTTP 400, as servers without them do."""
+        self.answer_style = "json"
+        """"json"; "wrapped": JSON in code fences or prose; "text": prose, no JSON at all."""
+        self.rate_limit: int | None = None
+        """Requests allowed per rolling second; beyond it, 429 with Retry-After(-ms)."""
+        self._admitted: deque[float] = deque()
         self.stats = ServerStats()
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
@@ -73,6 +96,10 @@ class FakeOpenAI:
             self.stats = ServerStats()
             self.faults = []
             self.error_rate = self.truncate_rate = 0.0
+            self.refused_formats = set()
+            self.answer_style = "json"
+            self.rate_limit = None
+            self._admitted.clear()
 
     def start(self) -> "FakeOpenAI":
         sock = socket.socket()
@@ -114,7 +141,11 @@ class FakeOpenAI:
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
         body["authorization"] = request.headers.get("authorization", "")
+        response_format = (body.get("response_format") or {}).get("type", "none")
         with self._lock:
+            self.stats.formats[response_format] += 1
+            if (refusal := self._refusal(response_format, body["messages"])) is not None:
+                return refusal
             self.stats.in_flight += 1
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.stats.in_flight)
             fault = self.faults.pop(0) if self.faults else None
@@ -126,6 +157,31 @@ class FakeOpenAI:
             with self._lock:
                 self.stats.in_flight -= 1
 
+    def _refusal(self, response_format: str, messages: list[Any]) -> Response | None:
+        """A 429 beyond the rate limit, or a 400 for a refused format (call under the lock)."""
+        now = time.monotonic()
+        while self._admitted and self._admitted[0] <= now - 1.0:
+            self._admitted.popleft()
+        if self.rate_limit is not None and len(self._admitted) >= self.rate_limit:
+            self.stats.rate_limited += 1
+            wait = self._admitted[0] + 1.0 - now
+            headers = {
+                "retry-after": str(math.ceil(wait)),
+                "retry-after-ms": str(round(wait * 1000)),
+            }
+            error = {"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}}
+            return JSONResponse(error, status_code=429, headers=headers)
+        if response_format in self.refused_formats:
+            self.stats.refused += 1
+            message = f"response_format {response_format} is not supported by this model"
+            return JSONResponse({"error": {"message": message}}, status_code=400)
+        if response_format == "json_object" and "json" not in json.dumps(messages).lower():
+            self.stats.refused += 1
+            message = "'messages' must contain the word 'json' to use json_object"
+            return JSONResponse({"error": {"message": message}}, status_code=400)
+        self._admitted.append(now)
+        return None
+
     def _random_fault(self, prompt: str, attempt: int, content: str) -> Fault | None:
         draw = _draw(prompt, attempt)
         if draw < self.error_rate:
@@ -136,10 +192,9 @@ class FakeOpenAI:
 
     def _answer(self, body: dict[str, Any], fault: Fault | None) -> Response:
         prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
-        schema = body["response_format"]["json_schema"]["schema"]
-        kind = "children" if "children" in schema["properties"] else "links"
-        count = schema["properties"][kind]["minItems"]
-        content = json.dumps({kind: make_items(kind, count, prompt)})
+        kind, count = asked_items(body)
+        items = make_items(kind, count, prompt)
+        content = styled(self.answer_style, kind, items, prompt)
         input_tokens, output_tokens = len(prompt) // 4, len(content) // 4
         with self._lock:
             attempt = self.stats.attempts[prompt]
@@ -149,10 +204,15 @@ class FakeOpenAI:
             self.stats.prompts.append(prompt)
         if fault is None:
             fault = self._random_fault(prompt, attempt, content)
-        if fault is None or fault.status == 200:
-            with self._lock:
+        with self._lock:
+            if fault is None or fault.status == 200:
+                self.stats.answered += 1
                 self.stats.input_tokens += input_tokens
                 self.stats.output_tokens += output_tokens
+            elif fault.status == 429:
+                self.stats.rate_limited += 1
+            elif fault.status >= 500:
+                self.stats.server_errors += 1
         if fault is not None and fault.status != 200:
             headers = (
                 {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -160,7 +220,7 @@ class FakeOpenAI:
             message = f"injected {fault.status}"
             if fault.echo_key:
                 message += f": incorrect API key provided: {body['authorization'].split()[-1]}"
-            error = {"error": {"message": message, "type": "server_error"}}
+            error = {"error": {"message": message, "type": "server_error", "code": fault.code}}
             return JSONResponse(error, status_code=fault.status, headers=headers)
         if fault is not None and fault.body is not None:
             content = fault.body
@@ -189,6 +249,36 @@ class FakeOpenAI:
 def _draw(prompt: str, attempt: int) -> float:
     digest = hashlib.sha256(f"{attempt}:{prompt}".encode()).hexdigest()
     return int(digest[:8], 16) / 0x1_0000_0000
+
+
+def asked_items(body: dict[str, Any]) -> tuple[str, int]:
+    """("children" | "links", N) from the request's JSON schema, else from "Give N ..."."""
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        schema = response_format["json_schema"]["schema"]
+        kind = "children" if "children" in schema["properties"] else "links"
+        return kind, schema["properties"][kind]["minItems"]
+    asked = re.search(r"Give (\d+) (\w+)", str(body["messages"][-1].get("content", "")))
+    if asked is None:
+        raise ValueError("no JSON schema and no 'Give N ...' in the last message")
+    return ("links" if asked[2] == "links" else "children"), int(asked[1])
+
+
+def styled(style: str, kind: str, items: list[dict[str, str]], prompt: str) -> str:
+    """The answer's text: plain JSON; JSON wrapped as chatty models do (in a code fence with
+    prose, in prose with a trailing comma, or as a bare list); or prose with no JSON at all."""
+    document = json.dumps({kind: items})
+    if style == "json":
+        return document
+    digest = hashlib.sha256(prompt.encode()).hexdigest()[:8]
+    if style == "text":
+        return f"[mock response {digest}] Here are a few thoughts about your customer."
+    wrappings = [
+        f"Sure! Here is the JSON you asked for:\n```json\n{document}\n```\nHope this helps.",
+        f"Here you go: {document[:-2]},]}} Let me know if you need more.",
+        f"```\n{json.dumps(items, indent=2)}\n```",
+    ]
+    return wrappings[int(digest, 16) % len(wrappings)]
 
 
 def make_items(kind: str, count: int, prompt: str) -> list[dict[str, str]]:

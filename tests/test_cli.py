@@ -180,7 +180,7 @@ def test_cli_rerun_with_the_llm_cache_makes_no_calls(
 
     assert rerun.returncode == 0, rerun.stderr
     assert fake_llm.stats.calls == calls == 3 + 2
-    assert "0 (+5 answers from the LLM cache)" in rerun.stderr
+    assert "0 (5 answers from the LLM cache)" in rerun.stderr
 
 
 def test_an_unexpected_error_is_one_line_and_a_crash_log(

@@ -79,6 +79,9 @@ async def test_dream_metadata_and_usage_match_the_server(fake_llm: FakeOpenAI) -
         "input_tokens": fake_llm.stats.input_tokens,
         "output_tokens": fake_llm.stats.output_tokens,
         "cached_answers": 0,
+        "rate_limited": 0,
+        "server_errors": 0,
+        "retries": 0,
     }
     assert metadata["generations"] == 3 and metadata["childrenCount"] == 2
     assert metadata["sandbox"] == "local" and metadata["daytonaWorkspaceId"] is None

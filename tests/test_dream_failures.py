@@ -38,7 +38,7 @@ async def test_a_root_that_cannot_grow_fails_naming_endpoint_model_and_answers(
 
     message = str(failure.value)
     assert fake_llm.url in message and "fake-model" in message
-    assert "Customer Job" in message
+    assert "Customer Job" in message and "not JSON" in message and PLAIN_TEXT[:20] in message
     errors = (isolated_env / "workspaces" / "dream-root-fails" / "errors.log").read_text()
     assert errors.count("generation 1 parent Customer Job") == ROOT_ATTEMPTS
 

@@ -57,7 +57,10 @@ async def test_twenty_percent_errors_and_truncations_still_give_a_complete_graph
     errors = (Path(output["metadata"]["workspacePath"]) / "errors.log").read_text()
     assert "HTTP 500" in errors and "does not match the schema" in errors
     assert fake_llm.stats.calls > (1 + 3 + 9) + 9
-    assert output["metadata"]["usage"]["llm_calls"] == fake_llm.stats.calls
+    usage = output["metadata"]["usage"]
+    assert usage["llm_calls"] == fake_llm.stats.answered
+    assert usage["server_errors"] == fake_llm.stats.server_errors
+    assert usage["retries"] == fake_llm.stats.calls - (1 + 3 + 9) - 9
 
 
 async def test_an_unreachable_endpoint_gives_up_after_three_attempts(

@@ -45,6 +45,9 @@ async def test_a_rerun_is_answered_from_the_cache(
         "input_tokens": 0,
         "output_tokens": 0,
         "cached_answers": CALLS,
+        "rate_limited": 0,
+        "server_errors": 0,
+        "retries": 0,
     }
     assert second["metadata"]["cost_usd"] in (None, 0)
 

@@ -115,13 +115,22 @@ async def test_viewer_renders_offline_and_shows_a_clicked_node(
 async def test_viewer_renders_every_node_when_texts_open_comments_and_end_scripts(
     fake_llm: FakeOpenAI,
 ) -> None:
-    child = {
-        "content": f"{SCRIPT_BREAKER} <!-- {COMMENT_OPENER}",
-        "relationship": SCRIPT_BREAKER,
-        "rationale": f"line\u2028separator {SCRIPT_BREAKER}",
-    }
-    children = [{**child, "name": f"{SCRIPT_BREAKER} {number}"} for number in (1, 2)]
-    fake_llm.faults = [Fault(body=json.dumps({"children": children}))] * 3
+    def children(answer: int) -> list[dict[str, str]]:
+        """Two hostile children, told apart from their parent's (an answer that repeats its
+        parent's text is asked again)."""
+        return [
+            {
+                "name": f"{SCRIPT_BREAKER} {answer}.{number}",
+                "content": f"{SCRIPT_BREAKER} <!-- {COMMENT_OPENER} {answer}",
+                "relationship": SCRIPT_BREAKER,
+                "rationale": f"line\u2028separator {SCRIPT_BREAKER} {answer}",
+            }
+            for number in (1, 2)
+        ]
+
+    fake_llm.faults = [
+        Fault(body=json.dumps({"children": children(answer)})) for answer in range(3)
+    ]
     output = await graph.ainvoke(
         {
             "customer": COMMENT_OPENER,

@@ -61,6 +61,9 @@ def test_reducers_merge_nodes_and_sum_usage() -> None:
         "input_tokens": 20,
         "output_tokens": 10,
         "cached_answers": 0,
+        "rate_limited": 0,
+        "server_errors": 0,
+        "retries": 0,
     }
     assert add_usage(usage, cached)["cached_answers"] == 3
 

@@ -2,6 +2,7 @@
 
 import time
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import openai
@@ -10,6 +11,7 @@ from tenacity import AsyncRetrying, RetryCallState
 
 from graph import graph
 from graph.state import PRODUCT_FEATURE
+from nodes import structured_call
 from nodes.connect_to_product import UNJUDGED_RELATIONSHIP
 from nodes.errors import NoUsableAnswerError
 from nodes.expand_generation import node_id
@@ -26,6 +28,16 @@ SMALL_DREAM = {
 
 def errors_log(output: dict) -> str:
     return (Path(output["metadata"]["workspacePath"]) / "errors.log").read_text()
+
+
+@pytest.fixture
+def own_model(fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model name of this test's own: the window its 429s and 503s narrow (kept per endpoint
+    and model) is no other test's."""
+    monkeypatch.setenv("CODREAMER_MODEL", f"model-{uuid4().hex[:8]}")
+    from graph.settings import get_settings
+
+    get_settings.cache_clear()
 
 
 def test_node_id_is_a_slug_with_the_sequence_number() -> None:
@@ -48,18 +60,72 @@ def test_node_id_is_a_slug_with_the_sequence_number() -> None:
     ],
     ids=["500", "503", "429", "truncated-json", "not-json", "too-few-children"],
 )
+@pytest.mark.usefixtures("own_model")
 async def test_a_failed_call_is_retried_and_logged(fake_llm: FakeOpenAI, fault: Fault) -> None:
     fake_llm.faults = [fault]
 
     output = await graph.ainvoke(SMALL_DREAM)
 
+    usage = output["metadata"]["usage"]
     assert output["metadata"]["totalNodes"] == 4
     assert output["metadata"]["warnings"] == []
     assert fake_llm.stats.calls == 3
-    assert output["metadata"]["usage"]["llm_calls"] == 3
+    assert usage["llm_calls"] == fake_llm.stats.answered == (3 if fault.status == 200 else 2)
+    assert usage["rate_limited"] == fake_llm.stats.rate_limited == (fault.status == 429)
+    assert usage["server_errors"] == fake_llm.stats.server_errors == (fault.status >= 500)
+    assert usage["retries"] == 1
     assert "generation 1 parent Customer Job" in errors_log(output)
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(status=429, retry_after=0.05), Fault(status=503, retry_after=0.05)],
+    ids=["429", "503"],
+)
+@pytest.mark.usefixtures("own_model")
+async def test_rate_limits_and_overload_spend_no_retries(
+    fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, fault: Fault
+) -> None:
+    monkeypatch.setenv("CODREAMER_LLM_RETRIES", "0")
+    from graph.settings import get_settings
+
+    get_settings.cache_clear()
+    fake_llm.faults = [fault] * 3
+
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    usage = output["metadata"]["usage"]
+    assert output["metadata"]["totalNodes"] == 4
+    assert output["metadata"]["warnings"] == []
+    assert (usage["llm_calls"], usage["retries"]) == (2, 3)
+    assert usage["rate_limited"] + usage["server_errors"] == 3
+    assert errors_log(output).count("no retry spent") == 3
+
+
+@pytest.mark.usefixtures("own_model")
+async def test_an_exhausted_quota_fails_the_dream(fake_llm: FakeOpenAI) -> None:
+    fake_llm.faults = [Fault(status=429, code="insufficient_quota")]
+
+    with pytest.raises(LLMUnavailableError, match="HTTP 429"):
+        await graph.ainvoke(SMALL_DREAM)
+    assert fake_llm.stats.calls == 1
+
+
+@pytest.mark.usefixtures("own_model")
+async def test_a_call_rate_limited_beyond_patience_fails_like_any_failed_call(
+    fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(structured_call, "RATE_LIMIT_PATIENCE_S", 0.0)
+    fake_llm.faults = [Fault()] + [Fault(status=429, retry_after=0.01)] * 2
+
+    output = await graph.ainvoke(SMALL_DREAM)
+
+    assert "not judged" in output["metadata"]["warnings"][0]
+    assert "rate limited for 0 s" in errors_log(output)
+    assert output["metadata"]["usage"]["rate_limited"] == fake_llm.stats.rate_limited == 2
+
+
+@pytest.mark.usefixtures("own_model")
 async def test_a_429_waits_for_retry_after(fake_llm: FakeOpenAI) -> None:
     fake_llm.faults = [Fault(status=429, retry_after=1.0)]
 
