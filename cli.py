@@ -15,17 +15,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from graph.context import DreamContext, InvalidRunSettingsError
-from graph.exports import FORMATS, export_dream
-from graph.history import UnreadableResultsError, list_dreams, load_dream, parse_results
+from core.context import DreamContext, InvalidRunSettingsError
+from core.safe_text import for_terminal, json_for_terminal
+from core.settings import SettingsError, get_settings, redact
+from core.state import DreamInput
+from core.workspace_layout import VIEWER_FILE
 from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
-from graph.safe_text import for_terminal, json_for_terminal
-from graph.settings import SettingsError, get_settings, redact
-from graph.state import DreamInput
-from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
 from nodes.create_workspace import InvalidDreamInputError, new_workspace_id
 from nodes.errors import NoUsableAnswerError
 from nodes.structured_call import LLMUnavailableError
+from outputs.exports import FORMATS, export_dream
+from outputs.history import UnreadableResultsError, list_dreams, load_dream, parse_results
+from outputs.viewer import ViewerUnavailableError, to_html
 from sandbox import SandboxError, WorkspaceService, get_backend
 from sandbox.base import WORKSPACE_ID_RULE, WorkspaceIdError, check_workspace_id, is_workspace_id
 from sandbox.lease import DreamAlreadyRunningError

@@ -7,7 +7,7 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.settings import get_settings
+from core.settings import get_settings
 
 
 class BodySizeLimit:

@@ -23,9 +23,10 @@ from langserve import add_routes
 from langserve.serialization import WellKnownLCSerializer, default
 from sse_starlette import EventSourceResponse
 
-from graph.context import DreamContext, InvalidRunSettingsError
-from graph.exports import export_dream
-from graph.history import DreamSummary, UnreadableResultsError, list_dreams, load_dream
+from core.context import DreamContext, InvalidRunSettingsError
+from core.safe_text import json_safe
+from core.settings import get_settings
+from core.state import DreamInput, DreamOutput
 from graph.runner import (
     DreamNotFoundError,
     close_clients,
@@ -34,16 +35,15 @@ from graph.runner import (
     served_config,
     stream_dream,
 )
-from graph.safe_text import json_safe
-from graph.settings import get_settings
-from graph.state import DreamInput, DreamOutput
-from graph.viewer import to_html
 from graph.workflow import graph
 from http_guards import BodySizeLimit, CancelOnDisconnect
 from nodes.create_workspace import new_workspace_id
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import describe_model
 from nodes.structured_call import LLMUnavailableError
+from outputs.exports import export_dream
+from outputs.history import DreamSummary, UnreadableResultsError, list_dreams, load_dream
+from outputs.viewer import to_html
 from sandbox import SandboxError, get_backend
 from sandbox.base import WorkspaceId, WorkspaceIdError
 from sandbox.lease import DreamAlreadyRunningError

@@ -9,9 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graph.context import DreamContext
+from core.context import DreamContext
+from core.state import DreamInput
 from graph.runner import close_clients, run_dream
-from graph.state import DreamInput
 from nodes.create_workspace import new_workspace_id
 
 

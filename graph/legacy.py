@@ -11,10 +11,10 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 from langgraph.runtime import Runtime
 
-from graph.context import DreamContext
+from core.context import DreamContext
+from core.state import DreamState
 from graph.lifecycle import releases_workspace_on_failure
 from graph.routing import route_generation
-from graph.state import DreamState
 from nodes.connect_to_product import connect_to_product
 from nodes.create_workspace import create_workspace
 from nodes.expand_generation import expand_generation

@@ -4,7 +4,7 @@ from typing import Literal
 
 from langgraph.types import Send
 
-from graph.state import PRODUCT_FEATURE, DreamState, ExpandTask, Node, ParentTask, total_node_count
+from core.state import PRODUCT_FEATURE, DreamState, ExpandTask, Node, ParentTask, total_node_count
 
 
 def route_generation(state: DreamState) -> list[Send] | Literal["connect_to_product"]:

@@ -7,22 +7,21 @@ from typing import Any, Literal
 
 from typing_extensions import TypedDict
 
-from graph.context import (
+from core.context import (
     CONTEXT_FIELDS,
     DreamContext,
     InvalidRunSettingsError,
     resolve_context,
     validated_context,
 )
+from core.settings import get_settings
+from core.state import DreamInput, total_node_count
 from graph.legacy import legacy_updates
-from graph.settings import get_settings
-from graph.state import DreamInput, total_node_count
 from graph.workflow import graph
 from nodes.create_workspace import new_workspace_id
 from nodes.llm import close_models, describe_model
 from sandbox.base import SandboxGoneError
-from sandbox.daytona import close_clients as close_sandbox_clients
-from sandbox.factory import default_sandbox, get_backend
+from sandbox.factory import close_backend_clients, default_sandbox, get_backend
 from sandbox.lease import held_lease
 from sandbox.lifecycle import open_or_create
 
@@ -145,7 +144,7 @@ async def resume_dream(workspace_id: str) -> dict[str, Any]:
 async def close_clients() -> None:
     """Close the LLM and sandbox clients of this event loop; front ends call it at shutdown."""
     await close_models()
-    await close_sandbox_clients()
+    await close_backend_clients()
 
 
 def served_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,11 @@
 from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, StateGraph
 
-from graph.context import DreamContext
+from core.context import DreamContext
+from core.state import DreamInput, DreamOutput, DreamState
+from core.sync_bridge import sync_and_async
 from graph.lifecycle import releases_workspace_on_failure
 from graph.routing import route_generation
-from graph.state import DreamInput, DreamOutput, DreamState
-from graph.sync_bridge import sync_and_async
 from nodes.connect_to_product import connect_to_product
 from nodes.create_workspace import create_workspace
 from nodes.expand_generation import expand_generation

@@ -4,8 +4,8 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from graph.context import DreamContext
-from graph.state import (
+from core.context import DreamContext
+from core.state import (
     ANCHOR_IDS,
     PRODUCT_FEATURE,
     DreamState,
@@ -15,6 +15,7 @@ from graph.state import (
     add_usage,
     weakest_output_mode,
 )
+from core.workspace_layout import CONNECTIONS_LOG, ERRORS_LOG, FINAL_GRAPH_FILE
 from nodes.prompt_data import as_data
 from nodes.prompts import (
     CONNECT_TO_PRODUCT_EXAMPLE,
@@ -23,15 +24,7 @@ from nodes.prompts import (
 )
 from nodes.schemas import Link, Links, links_schema
 from nodes.structured_call import CallOutcome, ask_model
-from nodes.workspace_files import (
-    CONNECTIONS_LOG,
-    ERRORS_LOG,
-    FINAL_GRAPH_FILE,
-    append_log,
-    graph_json,
-    open_workspace,
-    write_file,
-)
+from nodes.workspace_files import append_log, graph_json, open_workspace, write_file
 
 TOKENS_PER_LINK = 120
 UNJUDGED_RELATIONSHIP = "addressed by"

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import cache
 
-from graph.quality import normalised
-from graph.state import ANCHOR_IDS, Node
+from core.state import ANCHOR_IDS, Node
 from nodes.prompts import (
     CONNECT_TO_PRODUCT_EXAMPLE_ANSWER,
     EXAMPLE_DATA,
     EXPAND_GENERATION_EXAMPLE_ANSWER,
 )
+from outputs.quality import normalised
 
 MIN_COPIED_WORDS = 4
 """A shorter sentence ("Saves time.") may be written independently; it is not called a copy."""

@@ -10,9 +10,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
-from graph.context import DreamContext, resolve_context
-from graph.state import DreamInput, DreamState, empty_usage
-from nodes.workspace_files import ERRORS_LOG, write_file
+from core.context import DreamContext, resolve_context
+from core.state import DreamInput, DreamState, empty_usage
+from core.workspace_layout import ERRORS_LOG
+from nodes.workspace_files import write_file
 from sandbox.factory import get_backend
 from sandbox.lifecycle import open_or_create
 

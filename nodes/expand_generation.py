@@ -5,8 +5,9 @@ from typing import Any
 
 from slugify import slugify
 
-from graph.context import DreamContext
-from graph.state import ExpandTask, Node, ParentTask, Usage, add_usage, weakest_output_mode
+from core.context import DreamContext
+from core.state import ExpandTask, Node, ParentTask, Usage, add_usage, weakest_output_mode
+from core.workspace_layout import ERRORS_LOG
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import load_chat_model
 from nodes.prompt_data import as_data
@@ -17,7 +18,7 @@ from nodes.prompts import (
 )
 from nodes.schemas import Child, Children, children_schema
 from nodes.structured_call import CallOutcome, ask_model
-from nodes.workspace_files import ERRORS_LOG, append_log, open_workspace
+from nodes.workspace_files import append_log, open_workspace
 
 TOKENS_PER_CHILD = 220
 

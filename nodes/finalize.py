@@ -5,15 +5,16 @@ import json
 import time
 from typing import Any
 
-from graph.quality import quality_report
-from graph.relevance import RelevanceUnavailableError, relevance
-from graph.settings import get_settings
-from graph.state import DreamState, Node
-from graph.viewer import VIEWER_FILE, ViewerUnavailableError, to_html
+from core.settings import get_settings
+from core.state import DreamState, Node
+from core.workspace_layout import RESULTS_FILE, VIEWER_FILE
 from nodes.copies import count_copies
 from nodes.llm import describe_model
 from nodes.pricing import cost_usd
-from nodes.workspace_files import RESULTS_FILE, open_workspace, write_file
+from nodes.workspace_files import open_workspace, write_file
+from outputs.quality import quality_report
+from outputs.relevance import RelevanceUnavailableError, relevance
+from outputs.viewer import ViewerUnavailableError, to_html
 from sandbox.lifecycle import is_kept, release_workspace
 
 WORKFLOW_MODE = "workflow"

@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE, DreamState, Node
-from nodes.workspace_files import GRAPH_STATE_FILE, graph_json, open_workspace, write_file
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE, DreamState, Node
+from core.workspace_layout import GRAPH_STATE_FILE
+from nodes.workspace_files import graph_json, open_workspace, write_file
 
 
 def anchor(node_id: str, content: str) -> Node:

@@ -9,7 +9,7 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
-from graph.settings import get_settings
+from core.settings import get_settings
 from nodes.embedded_llm import EMBEDDED_MODEL_NAME, embedded_base_url
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"

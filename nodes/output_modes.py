@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import BaseModel
 
-from graph.state import OUTPUT_MODES
+from core.state import OUTPUT_MODES
 
 JSON_OBJECT = {"type": "json_object"}
 _working_modes: dict[tuple[str, str], str] = {}

@@ -1,7 +1,7 @@
 """What a dream's tokens cost, from a per-model price table (USD per million tokens)."""
 
-from graph.settings import get_settings
-from graph.state import Usage
+from core.settings import get_settings
+from core.state import Usage
 
 PRICES_PER_MILLION_TOKENS: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),

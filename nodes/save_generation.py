@@ -2,16 +2,9 @@
 
 from typing import Any
 
-from graph.state import DreamState
-from nodes.workspace_files import (
-    ERRORS_LOG,
-    GENERATION_LOG,
-    append_log,
-    checkpoint_file,
-    graph_json,
-    open_workspace,
-    write_file,
-)
+from core.state import DreamState
+from core.workspace_layout import ERRORS_LOG, GENERATION_LOG, checkpoint_file
+from nodes.workspace_files import append_log, graph_json, open_workspace, write_file
 
 
 async def save_generation(state: DreamState) -> dict[str, Any]:

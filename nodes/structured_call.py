@@ -21,10 +21,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from graph.context import DreamContext
-from graph.quality import normalised
-from graph.settings import get_settings, redact
-from graph.state import Usage, empty_usage
+from core.context import DreamContext
+from core.settings import get_settings, redact
+from core.state import Usage, empty_usage
 from nodes.answer_cache import AnswerCache, open_answer_cache
 from nodes.copies import copied_sentence
 from nodes.json_answers import AnswerRejectedError, parse_strict, parse_tolerant
@@ -32,6 +31,7 @@ from nodes.llm import LoadedModel, load_chat_model
 from nodes.output_modes import fall_back, messages_for, request_format, working_mode
 from nodes.prompts import SYSTEM_PROMPT
 from nodes.rate_limit import EndpointThrottle, retry_after_seconds, throttle_for
+from outputs.quality import normalised
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 UNREACHABLE_ATTEMPTS = 3
@@ -55,7 +55,7 @@ class CallOutcome(Generic[SchemaT]):
     usage: Usage = field(default_factory=empty_usage)
     failures: list[str] = field(default_factory=list)
     mode: str | None = None
-    """The structured-output mode the answer came in (see `graph.state.OUTPUT_MODES`)."""
+    """The structured-output mode the answer came in (see `core.state.OUTPUT_MODES`)."""
 
 
 class WeakAnswerError(AnswerRejectedError):

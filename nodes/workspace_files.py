@@ -8,23 +8,13 @@ from typing import Any
 
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
-from graph.settings import redact
-from graph.state import Node
+from core.settings import redact
+from core.state import Node
 from sandbox.base import Workspace
 from sandbox.factory import get_backend
 
 logger = logging.getLogger(__name__)
-GRAPH_STATE_FILE = "graph-state.json"
-GENERATION_LOG = "generation.log"
-ERRORS_LOG = "errors.log"
-CONNECTIONS_LOG = "connections.log"
-FINAL_GRAPH_FILE = "final-graph.json"
-RESULTS_FILE = "results.json"
 WRITE_ATTEMPTS = 3
-
-
-def checkpoint_file(generation: int) -> str:
-    return f"checkpoint-gen{generation}.json"
 
 
 async def open_workspace(state: dict[str, Any]) -> Workspace:

@@ -41,7 +41,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.base.id import uuid6
 
-from graph.sync_bridge import run_blocking
+from core.sync_bridge import run_blocking
 from sandbox.base import SandboxBackend, SandboxGoneError, Workspace
 from sandbox.factory import default_sandbox, get_backend
 from sandbox.lifecycle import open_or_create

@@ -22,7 +22,7 @@ from daytona import (
     ListSandboxesQuery,
 )
 
-from graph.settings import Settings, redact
+from core.settings import Settings, redact
 from sandbox.base import (
     MAX_OUTPUT_CHARS,
     OUR_LABEL,

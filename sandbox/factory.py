@@ -1,6 +1,8 @@
 """Pick a sandbox backend by name; backends are imported only when chosen."""
 
-from graph.settings import get_settings
+import sys
+
+from core.settings import get_settings
 from sandbox.base import SandboxBackend
 
 
@@ -21,3 +23,10 @@ def get_backend(name: str) -> SandboxBackend:
 def default_sandbox() -> str:
     """The backend dreams use unless a run says otherwise: "daytona" with USE_DAYTONA."""
     return "daytona" if get_settings().use_daytona else "local"
+
+
+async def close_backend_clients() -> None:
+    """Close the SDK clients this event loop opened (only a backend that was chosen has any)."""
+    daytona = sys.modules.get("sandbox.daytona")
+    if daytona is not None:
+        await daytona.close_clients()

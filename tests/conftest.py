@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
 from graph.runner import close_clients
-from graph.settings import get_settings
 from tests.daytona_server import FakeDaytona
 from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.settings import get_settings
+from core.settings import get_settings
 from sandbox.daytona import DaytonaBackend
 from tests.daytona_server import FakeDaytona
 from tests.openai_server import FakeOpenAI

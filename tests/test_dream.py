@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE, total_node_count
 from graph import graph
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE, total_node_count
 from sandbox.local import LocalWorkspace
 from tests.openai_server import FakeOpenAI
 

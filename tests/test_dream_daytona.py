@@ -6,8 +6,8 @@ import json
 import pytest
 
 import nodes.save_generation
+from core.settings import get_settings
 from graph import graph
-from graph.settings import get_settings
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError
 from tests.daytona_server import FakeDaytona

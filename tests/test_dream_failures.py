@@ -8,9 +8,9 @@ import httpx
 import pytest
 from langserve import RemoteRunnable
 
+from core.state import PRODUCT_FEATURE
 from graph import graph
 from graph.runner import resume_dream
-from graph.state import PRODUCT_FEATURE
 from graph.workflow import studio_graph
 from nodes.create_workspace import InvalidDreamInputError
 from nodes.errors import NoUsableAnswerError

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.settings import get_settings
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
-from graph.settings import get_settings
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from nodes.embedded_llm import embedded_model_path
 
 

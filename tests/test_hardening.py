@@ -11,9 +11,9 @@ import httpx
 import pytest
 from langserve import RemoteRunnable
 
+from core.settings import get_settings
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
-from graph.settings import get_settings
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from nodes.prompt_data import as_data
 from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI, Fault

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.settings import get_settings
 from graph import graph
-from graph.settings import get_settings
 from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI
 from tests.test_cli import run_cli

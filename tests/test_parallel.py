@@ -2,10 +2,10 @@
 
 import pytest
 
-from graph.context import DreamContext
+from core.context import DreamContext
+from core.settings import get_settings
+from core.state import DreamInput
 from graph.runner import run_dream
-from graph.settings import get_settings
-from graph.state import DreamInput
 from nodes.create_workspace import new_workspace_id
 from tests.openai_server import FakeOpenAI
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
-from graph.settings import get_settings
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from tests.daytona_server import FakeDaytona
 from tests.openai_server import FakeOpenAI
 from tests.test_cli import CODREAMER, SEED_ARGS, run_cli

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.safe_text import for_terminal, json_for_script, json_safe
 from graph import graph
-from graph.safe_text import for_terminal, json_for_script, json_safe
 from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI
 from tests.test_cli import run_cli

@@ -5,7 +5,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from graph.settings import get_settings
+from core.settings import get_settings
 from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from langserve import RemoteRunnable
 
-from graph.settings import get_settings
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE
+from core.settings import get_settings
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from tests.daytona_server import FakeDaytona
 from tests.live_server import LiveServer
 from tests.openai_server import FakeOpenAI

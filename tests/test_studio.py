@@ -21,7 +21,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from graph.context import DreamContext
+from core.context import DreamContext
 from tests.conftest import ENV_VARS
 from tests.openai_server import FakeOpenAI
 

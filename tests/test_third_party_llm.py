@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph.settings import get_settings
+from core.settings import get_settings
 from tests.test_cli import SEED_ARGS, run_cli
 
 FAKELLM = str(Path(sys.executable).parent / "fakellm")

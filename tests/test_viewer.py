@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from core.workspace_layout import VIEWER_FILE
 from graph import graph
-from graph.viewer import VIEWER_FILE, to_html
+from outputs.viewer import to_html
 from tests.openai_server import FakeOpenAI, Fault
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

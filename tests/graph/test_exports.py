@@ -16,7 +16,8 @@ import pytest
 from graphglot.ast.expressions import CharacterStringLiteral
 from graphglot.dialect.neo4j import Neo4j
 
-from graph.exports import (
+from core.state import Node
+from outputs.exports import (
     FORMATS,
     cypher_string,
     export_dream,
@@ -25,7 +26,6 @@ from graph.exports import (
     to_json,
     to_mermaid,
 )
-from graph.state import Node
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"]) DETACH DELETE n //'

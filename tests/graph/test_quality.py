@@ -1,9 +1,9 @@
 """The quality report on graphs with known answers, and on a real dream."""
 
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
-from graph.quality import normalised, quality_report
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from nodes.init_anchors import anchor
+from outputs.quality import normalised, quality_report
 from tests.openai_server import FakeOpenAI
 
 

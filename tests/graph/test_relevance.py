@@ -2,11 +2,11 @@
 
 import pytest
 
+from core.settings import get_settings
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
-from graph.relevance import relevance
-from graph.settings import get_settings
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from nodes.init_anchors import anchor
+from outputs.relevance import relevance
 from tests.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")

@@ -4,10 +4,8 @@ import pytest
 from langgraph.types import Send
 from pydantic import ValidationError
 
-from graph import graph
-from graph.context import DreamContext, context_from_config
-from graph.routing import expand_tasks, route_generation
-from graph.state import (
+from core.context import DreamContext, context_from_config
+from core.state import (
     CUSTOMER_JOB,
     PRODUCT_FEATURE,
     DreamInput,
@@ -15,6 +13,8 @@ from graph.state import (
     merge_nodes,
     total_node_count,
 )
+from graph import graph
+from graph.routing import expand_tasks, route_generation
 from nodes.init_anchors import anchor
 
 

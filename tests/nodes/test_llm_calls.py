@@ -9,8 +9,8 @@ import openai
 import pytest
 from tenacity import AsyncRetrying, RetryCallState
 
+from core.state import PRODUCT_FEATURE
 from graph import graph
-from graph.state import PRODUCT_FEATURE
 from nodes import structured_call
 from nodes.connect_to_product import UNJUDGED_RELATIONSHIP
 from nodes.errors import NoUsableAnswerError
@@ -35,7 +35,7 @@ def own_model(fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model name of this test's own: the window its 429s and 503s narrow (kept per endpoint
     and model) is no other test's."""
     monkeypatch.setenv("CODREAMER_MODEL", f"model-{uuid4().hex[:8]}")
-    from graph.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
 
@@ -87,7 +87,7 @@ async def test_rate_limits_and_overload_spend_no_retries(
     fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, fault: Fault
 ) -> None:
     monkeypatch.setenv("CODREAMER_LLM_RETRIES", "0")
-    from graph.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     fake_llm.faults = [fault] * 3
@@ -183,7 +183,7 @@ async def test_an_unreachable_endpoint_fails_the_dream_naming_it(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("CODREAMER_MODEL", "any-model")
-    from graph.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
 
@@ -217,7 +217,7 @@ async def test_a_slow_endpoint_times_out_per_call(
     fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, isolated_env: Path
 ) -> None:
     monkeypatch.setenv("CODREAMER_LLM_TIMEOUT", "0.3")
-    from graph.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     fake_llm.latency = 1.0

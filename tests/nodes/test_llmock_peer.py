@@ -4,8 +4,8 @@ pytest plugin's `llmock` fixture): JSON from our json_schema, and rate limits it
 import pytest
 from llmock.pytest_plugin import LLMock
 
+from core.settings import get_settings
 from graph import graph
-from graph.settings import get_settings
 
 RATE_LIMITED = 3
 

@@ -9,8 +9,8 @@ from email.utils import format_datetime
 
 import pytest
 
+from core.settings import get_settings
 from graph import graph
-from graph.settings import get_settings
 from nodes.rate_limit import MAX_RETRY_AFTER_SECONDS, EndpointThrottle, retry_after_seconds
 from tests.openai_server import FakeOpenAI
 

@@ -5,10 +5,10 @@ from uuid import uuid4
 
 import pytest
 
+from core.context import DreamContext
+from core.settings import get_settings
+from core.state import weakest_output_mode
 from graph import graph
-from graph.context import DreamContext
-from graph.settings import get_settings
-from graph.state import weakest_output_mode
 from nodes.json_answers import AnswerRejectedError, parse_tolerant
 from nodes.output_modes import working_mode
 from nodes.prompts import CONNECT_TO_PRODUCT_EXAMPLE, CONNECT_TO_PRODUCT_EXAMPLE_ANSWER

@@ -22,11 +22,11 @@ from langgraph.checkpoint.conformance.test_utils import (
 )
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.types import ERROR, INTERRUPT
-from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from graph.sync_bridge import sync_and_async
+from core.sync_bridge import sync_and_async
 from sandbox.base import SandboxGoneError
 from sandbox.checkpointer import WorkspaceCheckpointSaver
 from sandbox.local import LocalBackend, LocalWorkspace

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from graph.settings import get_settings
+from core.settings import get_settings
 from sandbox import SandboxError, SandboxGoneError, SandboxPathError, WorkspaceService
 from sandbox.base import OUR_LABEL
 from sandbox.daytona import DREAM_LABEL, DaytonaBackend

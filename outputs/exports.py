@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graph.state import ANCHOR_IDS, CUSTOMER_JOB, PRODUCT_FEATURE, Edge, Node
+from core.state import ANCHOR_IDS, CUSTOMER_JOB, PRODUCT_FEATURE, Edge, Node
 
 FORMATS = ("json", "graphml", "mermaid", "cypher")
 

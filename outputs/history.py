@@ -8,9 +8,9 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 from typing_extensions import TypedDict
 
-from graph.settings import get_settings
-from graph.state import CUSTOMER_JOB, PRODUCT_FEATURE, Node
-from nodes.workspace_files import RESULTS_FILE
+from core.settings import get_settings
+from core.state import CUSTOMER_JOB, PRODUCT_FEATURE, Node
+from core.workspace_layout import RESULTS_FILE
 from sandbox import SandboxError, SandboxGoneError, WorkspaceInfo, get_backend
 
 MAX_REASON_CHARS = 200

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from langchain_core.runnables import RunnableConfig
 from pydantic import Field, TypeAdapter, ValidationError
 
-from graph.settings import get_settings
+from core.settings import get_settings
 
 MAX_PARENTS_PER_TASK = 1_000
 

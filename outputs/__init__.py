@@ -1,0 +1,1 @@
+"""A dream's outputs: exports, the HTML viewer, history, and its quality measures."""
