@@ -6,7 +6,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from langgraph._internal._runnable import RunnableCallable
+from langchain_core.runnables import RunnableLambda
 
 ResultT = TypeVar("ResultT")
 _loop: asyncio.AbstractEventLoop | None = None
@@ -28,14 +28,16 @@ def run_blocking(coroutine: Coroutine[Any, Any, ResultT]) -> ResultT:
     return asyncio.run_coroutine_threadsafe(coroutine, _background_loop()).result()
 
 
-def sync_and_async(node: Callable[..., Awaitable[Any]]) -> RunnableCallable:
+def sync_and_async(node: Callable[..., Awaitable[Any]]) -> RunnableLambda[Any, Any]:
     """A graph node that runs `node` natively under ainvoke and on the background loop under invoke.
 
-    The caller's context variables (LangGraph's config) travel with the coroutine.
+    `RunnableLambda` passes `config` to a node whose signature names it (functools.wraps keeps
+    the node's signature visible); LangGraph's runtime is read with `get_runtime()`. The
+    caller's context variables (LangGraph's config) travel with the coroutine.
     """
 
     @functools.wraps(node)
     def blocking_node(*args: Any, **kwargs: Any) -> Any:
         return run_blocking(node(*args, **kwargs))
 
-    return RunnableCallable(blocking_node, node, name=node.__name__)
+    return RunnableLambda(blocking_node, afunc=node, name=node.__name__)

@@ -5,11 +5,11 @@ search, kept for comparison and for callers that want the simplest possible exec
 """
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from functools import cache
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from langgraph.runtime import Runtime
+from langchain_core.runnables import RunnableConfig
 
 from core.context import DreamContext
 from core.state import DreamState
@@ -31,8 +31,8 @@ async def legacy_updates(
     """Run the dream node by node, yielding (node name, its update) like `stream_mode="updates"`."""
     sequential = replace(context, max_concurrency=1)
     state: dict[str, Any] = {**run_input, "mode": LEGACY_MODE}
-    config = {"configurable": {"thread_id": workspace_id}}
-    update = await create_workspace(state, Runtime(context=sequential), config)
+    config: RunnableConfig = {"configurable": {**asdict(sequential), "thread_id": workspace_id}}
+    update = await create_workspace(state, config)
     yield _applied(state, "create_workspace", update)
     yield _applied(state, "init_anchors", await _run(init_anchors, state))
     while (route := route_generation(state)) != "connect_to_product":

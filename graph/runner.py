@@ -5,6 +5,7 @@ from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from langgraph.types import Durability
 from typing_extensions import TypedDict
 
 from core.context import (
@@ -24,6 +25,9 @@ from sandbox.base import SandboxGoneError
 from sandbox.factory import close_backend_clients, default_sandbox, get_backend
 from sandbox.lease import held_lease
 from sandbox.lifecycle import open_or_create
+
+DURABILITY: Durability = "sync"
+"""Each checkpoint is on disk before the next step starts: a crash never loses a finished step."""
 
 
 class Progress(TypedDict):
@@ -186,7 +190,10 @@ async def _workflow_updates(
     run_input: dict[str, Any] | None, context: DreamContext | None, workspace_id: str
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     config = {"configurable": {"thread_id": workspace_id}}
-    async for update in graph.astream(run_input, config, context=context, stream_mode="updates"):
+    updates = graph.astream(
+        run_input, config, context=context, stream_mode="updates", durability=DURABILITY
+    )
+    async for update in updates:
         for step, values in update.items():
             yield step, values or {}
 

@@ -1,6 +1,5 @@
 """The dream as a LangGraph state machine, compiled as `graph`."""
 
-from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, StateGraph
 
 from core.context import DreamContext
@@ -37,14 +36,15 @@ builder.add_edge("connect_to_product", "finalize")
 builder.add_edge("finalize", END)
 
 graph = builder.compile(checkpointer=WorkspaceCheckpointSaver(), name="CoDreamer").with_config(
-    configurable={"checkpoint_ns": "", CONFIG_KEY_DURABILITY: "sync"}
+    configurable={"checkpoint_ns": ""}
 )
 """The dream, checkpointed into its own workspace when run with a `thread_id` (the workspace id).
 
 Resume a stopped dream with `graph.invoke(None, {"configurable": {"thread_id": id}})`. A run
-without a thread id is not checkpointed (the default `configurable` lets it start at all).
-Checkpoints are durable before the next step starts ("sync"), whichever entry point ran it;
-a caller may still pass `durability=` to choose otherwise.
+without a thread id is not checkpointed: the root namespace given by default (`checkpoint_ns`,
+a public configurable key) lets it start without one. The CLI and the server run it with
+`durability="sync"` (`graph.runner`), so a checkpoint is on disk before the next step's LLM
+calls go out; direct callers choose with LangGraph's `durability=` parameter.
 """
 
 studio_graph = builder.compile(name="CoDreamer")

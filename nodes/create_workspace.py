@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.runtime import Runtime
+from langgraph.runtime import get_runtime
 from pydantic import ValidationError
 
 from core.context import DreamContext, resolve_context
@@ -35,21 +35,28 @@ def checked_input(state: DreamState) -> DreamInput:
         raise InvalidDreamInputError(f"invalid dream input: {name}: {message}") from None
 
 
+def runtime_context() -> DreamContext | dict[str, Any] | None:
+    """The context LangGraph's runtime holds (Python and Studio pass one); None outside a graph
+    run (the legacy loop), where the run settings come from the config alone."""
+    try:
+        return get_runtime(DreamContext).context
+    except RuntimeError:  # get_config(): "outside of a runnable context"
+        return None
+
+
 def new_workspace_id() -> str:
     """A sortable, unique dream id such as `dream-20261129-093100-1a2b3c4d`."""
     return f"dream-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-async def create_workspace(
-    state: DreamState, runtime: Runtime[DreamContext], config: RunnableConfig
-) -> dict[str, Any]:
+async def create_workspace(state: DreamState, config: RunnableConfig) -> dict[str, Any]:
     """Open the workspace, named by the run's thread id when there is one.
 
     A durable run's checkpointer may have created it already; otherwise it is created here.
     The input and run settings are checked first, so a refused dream does no work.
     """
     dream_input = checked_input(state)
-    context = resolve_context(runtime.context, config)
+    context = resolve_context(runtime_context(), config)
     thread_id = config.get("configurable", {}).get("thread_id")
     workspace_id = str(thread_id) if thread_id else new_workspace_id()
     workspace = await open_or_create(get_backend(context.sandbox), workspace_id)
