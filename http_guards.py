@@ -4,6 +4,7 @@ import asyncio
 from contextlib import suppress
 
 from fastapi import HTTPException
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +38,28 @@ class BodySizeLimit:
         await self.app(scope, counted, send)
 
 
+class ConfiguredCORS:
+    """CORS as CODREAMER_CORS_ORIGINS says, read when requests come (settings are read at
+    start-up, never at import); off while it is unset."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._cors: dict[tuple[str, ...], ASGIApp] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origins = tuple(get_settings().cors_origins)
+        if scope["type"] != "http" or not origins:
+            return await self.app(scope, receive, send)
+        if origins not in self._cors:
+            self._cors[origins] = CORSMiddleware(
+                self.app,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        await self._cors[origins](scope, receive, send)
+
+
 class CancelOnDisconnect:
     """Cancel a request's work when its client disconnects before the answer is sent.
 
@@ -60,7 +83,11 @@ class CancelOnDisconnect:
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 answered = True
 
-        work = asyncio.create_task(self.app(scope, inbox.get, sent))
+        async def run_app() -> None:
+            """The app as a coroutine: an ASGI app may return any awaitable, a task needs one."""
+            await self.app(scope, inbox.get, sent)
+
+        work = asyncio.create_task(run_app())
 
         async def read() -> None:
             while True:

@@ -15,7 +15,6 @@ import orjson
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from langgraph.types import Send
@@ -36,7 +35,7 @@ from graph.runner import (
     stream_dream,
 )
 from graph.workflow import graph
-from http_guards import BodySizeLimit, CancelOnDisconnect
+from http_guards import BodySizeLimit, CancelOnDisconnect, ConfiguredCORS
 from nodes.create_workspace import new_workspace_id
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import describe_model
@@ -65,7 +64,7 @@ DreamId = Annotated[WorkspaceId, Path(description="A dream's workspace id (`drea
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """Fail at boot on bad settings (or a Daytona backend without a key), not mid-dream."""
     settings = get_settings()
-    get_backend("daytona" if settings.use_daytona else "local")
+    get_backend(settings.sandbox)
     yield
     await close_clients()
 
@@ -86,14 +85,8 @@ async def require_api_key(
 
 app = FastAPI(title="CoDreamer", version=VERSION, lifespan=lifespan)
 app.add_middleware(BodySizeLimit)
+app.add_middleware(ConfiguredCORS)
 app.add_middleware(CancelOnDisconnect)  # outermost: it alone reads from the server
-if get_settings().cors_origins:
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=get_settings().cors_origins,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type"],
-    )
 protected = [Depends(require_api_key)]
 
 
@@ -144,7 +137,7 @@ async def health() -> dict[str, Any]:
         "status": "ok",
         "version": VERSION,
         "model": describe_model(settings.model),
-        "sandbox": "daytona" if settings.use_daytona else "local",
+        "sandbox": settings.sandbox,
         "mode": "workflow" if settings.use_workflow else "legacy",
     }
 

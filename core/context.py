@@ -36,7 +36,7 @@ class DreamContext:
         metadata={"description": "Most LLM calls in flight at once for this dream."},
     )
     sandbox: Literal["local", "daytona"] = field(
-        default_factory=lambda: "daytona" if get_settings().use_daytona else "local",
+        default_factory=lambda: get_settings().sandbox,
         metadata={"description": "Where the dream's workspace lives."},
     )
     keep_workspace: bool = field(

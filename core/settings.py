@@ -3,7 +3,7 @@
 import os
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     def _no_blank_secrets(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is None or value.get_secret_value().strip() else None
 
+    @property
+    def sandbox(self) -> Literal["local", "daytona"]:
+        """The backend dreams use unless a run says otherwise: "daytona" with USE_DAYTONA."""
+        return "daytona" if self.use_daytona else "local"
+
     def secrets(self) -> list[str]:
         """Every secret value set, to keep out of logs, files, results and errors."""
         keys = (self.api_key, self.openai_api_key, self.daytona_api_key)
@@ -94,7 +99,7 @@ def redact(text: str) -> str:
 @cache
 def get_settings() -> Settings:
     """Load settings once; raise `SettingsError` naming each bad or unknown variable."""
-    known = {field.alias for field in Settings.model_fields.values()}
+    known = {field.alias for field in Settings.model_fields.values() if field.alias is not None}
     unknown = sorted(name for name in os.environ if name.startswith(PREFIX) and name not in known)
     if unknown:
         raise SettingsError(

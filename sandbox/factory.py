@@ -22,7 +22,7 @@ def get_backend(name: str) -> SandboxBackend:
 
 def default_sandbox() -> str:
     """The backend dreams use unless a run says otherwise: "daytona" with USE_DAYTONA."""
-    return "daytona" if get_settings().use_daytona else "local"
+    return get_settings().sandbox
 
 
 async def close_backend_clients() -> None:
