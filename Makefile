@@ -48,6 +48,7 @@ serve: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # LangGraph Studio on the in-memory dev server (graphs and .env from langgraph.json), offline:
 # no CLI analytics, no version check. Open the Studio URL it prints in a browser.

@@ -1,4 +1,7 @@
-"""`codreamer`: dream a knowledge graph from the command line."""
+"""`codreamer`: dream a knowledge graph from the command line.
+
+Only typer, rich and the standard library load with this module, so `--help` and a bad
+argument answer at once: each command imports the (heavy) modules it needs when it runs."""
 
 import asyncio
 import sys
@@ -7,35 +10,27 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from core.context import DreamContext, InvalidRunSettingsError
 from core.safe_text import for_terminal, json_for_terminal
-from core.settings import SettingsError, get_settings, redact
-from core.state import DreamInput
 from core.workspace_layout import VIEWER_FILE
-from graph.runner import DreamEvent, close_clients, stream_dream, stream_resume
-from nodes.create_workspace import InvalidDreamInputError, new_workspace_id
-from nodes.errors import NoUsableAnswerError
-from nodes.structured_call import LLMUnavailableError
-from outputs.exports import FORMATS, export_dream
-from outputs.history import UnreadableResultsError, list_dreams, load_dream, parse_results
-from outputs.viewer import ViewerUnavailableError, to_html
-from sandbox import SandboxError, WorkspaceService, get_backend
-from sandbox.base import WORKSPACE_ID_RULE, WorkspaceIdError, check_workspace_id, is_workspace_id
-from sandbox.lease import DreamAlreadyRunningError
+
+if TYPE_CHECKING:
+    from core.state import DreamInput
+    from graph.runner import DreamEvent
+    from outputs.history import DreamSummary
 
 app = typer.Typer(
     help="Dream a knowledge graph from a customer's job to a product.", no_args_is_help=True
 )
 ResultT = TypeVar("ResultT")
-EXPORT_FORMATS = (*FORMATS, "html")
+EXPORT_FORMATS = ("json", "graphml", "mermaid", "cypher", "html")
+"""`outputs.exports.FORMATS` and "html", written out so that `--help` needs no import."""
 console = Console(stderr=True, log_path=False)
 OPTION_OF_FIELD = {
     "customer": "--customer",
@@ -44,16 +39,6 @@ OPTION_OF_FIELD = {
     "generations_count_int": "--generations",
 }
 
-
-EXPECTED_FAILURES = (
-    LLMUnavailableError,
-    NoUsableAnswerError,
-    DreamAlreadyRunningError,
-    InvalidRunSettingsError,
-    InvalidDreamInputError,
-    SandboxError,
-)
-"""Failures a user can act on: one `error:` line and exit code 1, never a traceback."""
 CRASH_LOGS = Path(".codreamer", "logs")
 debug_mode = False
 
@@ -80,12 +65,19 @@ def dream(
     ] = False,
 ) -> None:
     """Grow a graph from the Customer Job, K children per node for G generations."""
-    try:
-        context = DreamContext()
+    from core.settings import SettingsError, get_settings
+
+    try:  # bad settings first (exit 2), before the dream's heavy modules load
+        get_settings()
     except SettingsError as error:
         print_error(error)
         raise typer.Exit(2) from None
     dream_input = validated_input(customer, product, children, generations)
+    from core.context import DreamContext
+    from graph.runner import stream_dream
+    from nodes.create_workspace import new_workspace_id
+
+    context = DreamContext()
     workspace_id = new_workspace_id()
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():
@@ -96,6 +88,8 @@ def dream(
 
 def checked_dream_id(value: str) -> str:
     """A dream id argument, or a usage error (exit 2) that says what a dream id looks like."""
+    from sandbox.base import WorkspaceIdError, check_workspace_id
+
     try:
         return check_workspace_id(value)
     except WorkspaceIdError as error:
@@ -113,14 +107,20 @@ def resume(
     ] = False,
 ) -> None:
     """Finish a dream that stopped (crash, kill) from the checkpoints in its workspace."""
+    from graph.runner import stream_resume
+
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():
         output = asyncio.run(closing_clients(show_progress(stream_resume(workspace_id))))
     show(output, as_json=as_json)
 
 
-def validated_input(customer: str, product: str, children: int, generations: int) -> DreamInput:
+def validated_input(customer: str, product: str, children: int, generations: int) -> "DreamInput":
     """The dream's input, or a usage error (exit 2) naming the offending option."""
+    from pydantic import ValidationError
+
+    from core.state import DreamInput
+
     try:
         return DreamInput(
             customer=customer,
@@ -137,14 +137,15 @@ def validated_input(customer: str, product: str, children: int, generations: int
         ) from None
 
 
-async def show_progress(events: AsyncIterator[DreamEvent]) -> dict[str, Any]:
+async def show_progress(events: AsyncIterator["DreamEvent"]) -> dict[str, Any]:
     """Print a line per generation (and a live status) from a dream's events; its output."""
     output: dict[str, Any] = {}
     with console.status("starting", spinner="dots") as status:
-        async for kind, data in events:
-            if kind == "result":
-                output = data
+        async for event in events:
+            if event[0] == "result":
+                output = event[1]
                 continue
+            data = event[1]
             counts = f"{data['nodes']}/{data['total']} nodes, {data['llm_calls']} LLM calls"
             if data["generation"] is not None:
                 console.log(f"generation {data['generation']}/{data['generations']}: {counts}")
@@ -165,6 +166,9 @@ def export(
     """Export a dream as JSON, GraphML, Mermaid, a self-contained HTML viewer, or Cypher."""
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(f"use one of: {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    from outputs.exports import export_dream
+    from outputs.viewer import to_html
+
     output = load_output(source)
     text = to_html(output) if fmt == "html" else export_dream(output, fmt)
     if out is None:
@@ -176,6 +180,9 @@ def export(
 
 def load_output(source: str) -> dict[str, Any]:
     """A dream's output from a results.json path or a workspace id; a usage error if neither."""
+    from outputs.history import UnreadableResultsError, load_dream, parse_results
+    from sandbox.base import WORKSPACE_ID_RULE, is_workspace_id
+
     path = Path(source)
     if is_file(path):
         try:
@@ -237,6 +244,13 @@ def list_past_dreams(
             console.print(Text(for_terminal(f"{item['id']} is broken: {item['reason']}")))
 
 
+async def list_dreams() -> "list[DreamSummary]":
+    """Past dreams, as `outputs.history` lists them."""
+    from outputs import history
+
+    return await history.list_dreams()
+
+
 def terminal_cell(text: str, limit: int | None = None) -> Text:
     """Model or user text for a table cell: no escape codes, controls or markup; cut at `limit`."""
     return Text(for_terminal(text)[:limit])
@@ -252,9 +266,12 @@ def serve(
     """Serve the REST API (`POST /api/v1/dream`), its SSE stream and LangServe at /dream."""
     import uvicorn
 
+    from core.settings import SettingsError, get_settings
+    from sandbox import SandboxError, get_backend
+
     try:
         settings = get_settings()
-        get_backend("daytona" if settings.use_daytona else "local")
+        get_backend(settings.sandbox)
     except (SettingsError, SandboxError) as error:
         print_error(error)
         raise typer.Exit(2) from None
@@ -272,6 +289,8 @@ BackendOption = Annotated[
 @sandboxes_app.command("list")
 def list_sandboxes(backend: BackendOption = None) -> None:
     """List every workspace of ours the backend holds."""
+    from sandbox import get_backend
+
     with reported_errors():
         chosen = get_backend(backend_name(backend))
     with reported_errors():
@@ -291,6 +310,8 @@ def list_sandboxes(backend: BackendOption = None) -> None:
 @sandboxes_app.command("prune")
 def prune_sandboxes(backend: BackendOption = None) -> None:
     """Delete every sandbox of ours (Daytona), including those left by crashed runs."""
+    from sandbox import WorkspaceService, get_backend
+
     with reported_errors():
         chosen = get_backend(backend_name(backend))
     if not chosen.disposable:
@@ -309,9 +330,32 @@ def reported_errors() -> Iterator[None]:
     """Turn a failed dream or sandbox call into a one-line error and exit code 1."""
     try:
         yield
-    except EXPECTED_FAILURES as error:
+    except Exception as error:
+        if not isinstance(error, expected_failures()):
+            raise
         print_error(error)
         raise typer.Exit(1) from None
+
+
+def expected_failures() -> tuple[type[Exception], ...]:
+    """Failures a user can act on: one `error:` line and exit code 1, never a traceback.
+
+    Imported when an error arrives, not with the CLI (their modules are the heavy ones)."""
+    from core.context import InvalidRunSettingsError
+    from nodes.create_workspace import InvalidDreamInputError
+    from nodes.errors import NoUsableAnswerError
+    from nodes.structured_call import LLMUnavailableError
+    from sandbox import SandboxError
+    from sandbox.lease import DreamAlreadyRunningError
+
+    return (
+        LLMUnavailableError,
+        NoUsableAnswerError,
+        DreamAlreadyRunningError,
+        InvalidRunSettingsError,
+        InvalidDreamInputError,
+        SandboxError,
+    )
 
 
 def print_error(error: Exception | str) -> None:
@@ -320,8 +364,10 @@ def print_error(error: Exception | str) -> None:
 
 
 def backend_name(option: str | None) -> str:
+    from core.settings import get_settings
+
     if option in (None, ""):
-        return "daytona" if get_settings().use_daytona else "local"
+        return get_settings().sandbox
     if option not in ("daytona", "local"):
         raise typer.BadParameter("use 'daytona' or 'local'", param_hint="--backend")
     return option
@@ -329,6 +375,8 @@ def backend_name(option: str | None) -> str:
 
 async def closing_clients(work: Awaitable[ResultT]) -> ResultT:
     """Await `work`, then close the sandbox SDK clients this event loop opened."""
+    from graph.runner import close_clients
+
     try:
         return await work
     finally:
@@ -347,6 +395,8 @@ def show(output: dict[str, Any], *, as_json: bool) -> None:
 
 def local_viewer(output: dict[str, Any]) -> Path | None:
     """The dream's HTML viewer on this machine (a copy when the workspace is remote)."""
+    from outputs.viewer import ViewerUnavailableError, to_html
+
     metadata = output["metadata"]
     if metadata["sandbox"] == "local":
         path = Path(metadata["workspacePath"]) / VIEWER_FILE
@@ -407,10 +457,12 @@ def main() -> None:
     unless `--debug` asks for the traceback itself."""
     try:
         app()
-    except SettingsError as error:
-        print_error(error)
-        sys.exit(2)
     except Exception as error:
+        from core.settings import SettingsError
+
+        if isinstance(error, SettingsError):
+            print_error(error)
+            sys.exit(2)
         if debug_mode:
             raise
         print_error(
@@ -422,6 +474,8 @@ def main() -> None:
 
 def crash_log() -> Path:
     """Write the current exception's traceback to a new file under .codreamer/logs; its path."""
+    from core.settings import redact
+
     CRASH_LOGS.mkdir(parents=True, exist_ok=True)
     path = (CRASH_LOGS / f"crash-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}.log").resolve()
     path.write_text(redact(traceback.format_exc()), encoding="utf-8")

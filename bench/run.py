@@ -4,19 +4,35 @@ critical path. Prints a table and writes bench/results.json."""
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_MS", "100")) / 1000
 RESULTS = Path(__file__).with_name("results.json")
+CODREAMER = Path(sys.executable).with_name("codreamer")
+CLI_TARGET_S = 0.5
+CLI_RUNS = 5
+CLI_SEED = ["dream", "--customer", "c", "--product", "p"]
+CLI_COMMANDS = {
+    "codreamer --help": (["--help"], 0),
+    "codreamer dream --help": (["dream", "--help"], 0),
+    "codreamer dream --children 99": ([*CLI_SEED, "--children", "99"], 2),
+    "codreamer dream --children 10 --generations 6 (node cap)": (
+        [*CLI_SEED, "--children", "10", "--generations", "6"],
+        2,
+    ),
+}
+"""Invocations that must answer at once: (arguments, expected exit code)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,27 @@ def run(scenario: Scenario, server: FakeOpenAI, workspaces: str) -> dict:
         "server_calls": server.stats.calls if not scenario.embedded else None,
         "rate_limited_per_dream": server.stats.rate_limited / scenario.runs,
     }
+
+
+def cli_startup() -> list[dict]:
+    """Each of `CLI_COMMANDS` run `CLI_RUNS` times: the median wall time and the exit codes."""
+    results = []
+    for name, (args, expected_code) in CLI_COMMANDS.items():
+        times, codes = [], set()
+        for _ in range(CLI_RUNS):
+            start = time.perf_counter()
+            completed = subprocess.run([CODREAMER, *args], capture_output=True)
+            times.append(time.perf_counter() - start)
+            codes.add(completed.returncode)
+        results.append(
+            {
+                "command": name,
+                "median_s": statistics.median(times),
+                "exit_codes": sorted(codes),
+                "expected_code": expected_code,
+            }
+        )
+    return results
 
 
 def table(results: list[dict]) -> Table:
@@ -233,6 +270,18 @@ def targets(by_name: dict[str, dict]) -> list[dict]:
     ]
 
 
+def cli_targets(cli_results: list[dict]) -> list[dict]:
+    """Each CLI invocation answers in `CLI_TARGET_S` with its expected exit code."""
+    return [
+        {
+            "target": f"{r['command']} <= {CLI_TARGET_S:g} s",
+            "measured": f"{r['median_s']:.2f} s, exit {', '.join(map(str, r['exit_codes']))}",
+            "met": r["median_s"] <= CLI_TARGET_S and r["exit_codes"] == [r["expected_code"]],
+        }
+        for r in cli_results
+    ]
+
+
 def _calls(result: dict) -> float:
     """LLM calls per dream as the server counted them (a cached re-run's all come first)."""
     return result["server_calls"] / (1 if result["cached"] else result["runs"])
@@ -243,7 +292,7 @@ def _scenario(result: dict) -> Scenario:
 
 
 def targets_table(checks: list[dict]) -> Table:
-    out = Table(title="targets of the speed issue")
+    out = Table(title="targets of the speed issue and of the CLI's start-up")
     for column in ("target", "measured", "met"):
         out.add_column(column)
     for item in checks:
@@ -258,9 +307,13 @@ def main() -> None:
         for scenario in SCENARIOS:
             console.log(f"running {scenario.name}")
             results.append(run(scenario, server, workspaces))
-    checks = targets({r["name"]: r for r in results})
+    console.log("timing the CLI's start-up")
+    cli_results = cli_startup()
+    checks = targets({r["name"]: r for r in results}) + cli_targets(cli_results)
     summary = {"latency_ms": LATENCY_S * 1000, "targets": checks}
-    RESULTS.write_text(json.dumps({"summary": summary, "results": results}, indent=2))
+    RESULTS.write_text(
+        json.dumps({"summary": summary, "results": results, "cli": cli_results}, indent=2)
+    )
     console.print(table(results))
     console.print(targets_table(checks))
     console.print(f"written {RESULTS}")

@@ -2,12 +2,14 @@
 
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from langchain_core.runnables import RunnableConfig
 from pydantic import Field, TypeAdapter, ValidationError
 
 from core.settings import get_settings
+
+if TYPE_CHECKING:  # LangChain loads slowly; a CLI that only checks its arguments skips it
+    from langchain_core.runnables import RunnableConfig
 
 MAX_PARENTS_PER_TASK = 1_000
 
@@ -90,7 +92,7 @@ def validated_context(values: dict[str, Any]) -> DreamContext:
         raise InvalidRunSettingsError(f"run setting {name}: {first['msg']}", name) from None
 
 
-def context_from_config(config: RunnableConfig | None) -> DreamContext:
+def context_from_config(config: "RunnableConfig | None") -> DreamContext:
     """Run settings from a config's `configurable` (LangServe passes only that); other keys
     there (thread_id, checkpoint_ns, ...) are LangGraph's, not run settings."""
     configurable = (config or {}).get("configurable", {})
@@ -98,7 +100,7 @@ def context_from_config(config: RunnableConfig | None) -> DreamContext:
 
 
 def resolve_context(
-    context: DreamContext | dict[str, Any] | None, config: RunnableConfig | None
+    context: DreamContext | dict[str, Any] | None, config: "RunnableConfig | None"
 ) -> DreamContext:
     """The run settings, validated, whichever entry point started the run.
 

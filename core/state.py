@@ -1,7 +1,8 @@
 """What flows through a dream: its input, the working state and its output."""
 
 import operator
-from typing import Annotated, Any, NotRequired
+from collections.abc import Mapping
+from typing import Annotated, Any, NotRequired, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypedDict
@@ -54,9 +55,10 @@ class Usage(TypedDict):
 
 def add_usage(left: Usage | None, right: Usage | None) -> Usage:
     """Reducer: sum two usage records (a record from an older checkpoint may lack a key)."""
-    left = left or empty_usage()
-    right = right or empty_usage()
-    return {key: left.get(key, 0) + right.get(key, 0) for key in empty_usage()}  # type: ignore[return-value]
+    # mypy cannot follow a loop over a TypedDict's keys: read both records as plain counts.
+    old = cast(Mapping[str, int], left or {})
+    new = cast(Mapping[str, int], right or {})
+    return cast(Usage, {key: old.get(key, 0) + new.get(key, 0) for key in empty_usage()})
 
 
 def empty_usage() -> Usage:
@@ -90,7 +92,8 @@ def merge_nodes(left: dict[str, Node] | None, right: dict[str, Node] | None) -> 
 
 def total_node_count(children_count: int, generations: int) -> int:
     """Both anchors plus K + K^2 + ... + K^G grown nodes."""
-    return 2 + sum(children_count**generation for generation in range(1, generations + 1))
+    grown: int = sum(children_count**generation for generation in range(1, generations + 1))
+    return 2 + grown
 
 
 class DreamInput(BaseModel):

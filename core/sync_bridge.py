@@ -3,7 +3,7 @@
 import asyncio
 import functools
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableLambda
@@ -28,7 +28,7 @@ def run_blocking(coroutine: Coroutine[Any, Any, ResultT]) -> ResultT:
     return asyncio.run_coroutine_threadsafe(coroutine, _background_loop()).result()
 
 
-def sync_and_async(node: Callable[..., Awaitable[Any]]) -> RunnableLambda[Any, Any]:
+def sync_and_async(node: Callable[..., Coroutine[Any, Any, Any]]) -> RunnableLambda[Any, Any]:
     """A graph node that runs `node` natively under ainvoke and on the background loop under invoke.
 
     `RunnableLambda` passes `config` to a node whose signature names it (functools.wraps keeps

@@ -4,10 +4,10 @@ No LangGraph, no checkpoints, one LLM call at a time: the original CoDreamer's b
 search, kept for comparison and for callers that want the simplest possible execution.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, replace
 from functools import cache
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, cast, get_args, get_origin, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
 
@@ -31,11 +31,12 @@ async def legacy_updates(
     """Run the dream node by node, yielding (node name, its update) like `stream_mode="updates"`."""
     sequential = replace(context, max_concurrency=1)
     state: dict[str, Any] = {**run_input, "mode": LEGACY_MODE}
+    dream = cast(DreamState, state)  # the same dict as the nodes read it, filled in step by step
     config: RunnableConfig = {"configurable": {**asdict(sequential), "thread_id": workspace_id}}
-    update = await create_workspace(state, config)
+    update = await create_workspace(dream, config)
     yield _applied(state, "create_workspace", update)
     yield _applied(state, "init_anchors", await _run(init_anchors, state))
-    while (route := route_generation(state)) != "connect_to_product":
+    while (route := route_generation(dream)) != "connect_to_product":
         for send in route:
             yield _applied(state, "expand_generation", await _run(expand_generation, send.arg))
         yield _applied(state, "save_generation", await _run(save_generation, state))
@@ -43,7 +44,7 @@ async def legacy_updates(
     yield _applied(state, "finalize", await _run(finalize, state))
 
 
-async def _run(node: Callable, state: Any) -> dict[str, Any]:
+async def _run(node: Callable[[Any], Awaitable[dict[str, Any]]], state: Any) -> dict[str, Any]:
     """Run a node as the graph does: a failure releases the dream's sandbox."""
     return await releases_workspace_on_failure(node)(state)
 

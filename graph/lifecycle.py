@@ -3,21 +3,26 @@
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sandbox.lifecycle import release_workspace
 
 logger = logging.getLogger(__name__)
+StateT = TypeVar("StateT", bound=Mapping[str, Any])
+NodeParams = ParamSpec("NodeParams")
+UpdateT = TypeVar("UpdateT")
 
 
 def releases_workspace_on_failure(
-    node: Callable[..., Awaitable[Any]],
-) -> Callable[..., Awaitable[Any]]:
+    node: Callable[Concatenate[StateT, NodeParams], Awaitable[UpdateT]],
+) -> Callable[Concatenate[StateT, NodeParams], Coroutine[Any, Any, UpdateT]]:
     """Wrap a node so that any exception or cancellation deletes the sandbox (unless kept)."""
 
     @functools.wraps(node)
-    async def guarded(state: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    async def guarded(  # `state` positional-only, as in the Callable type returned
+        state: StateT, /, *args: NodeParams.args, **kwargs: NodeParams.kwargs
+    ) -> UpdateT:
         try:
             return await node(state, *args, **kwargs)
         except BaseException as failure:
@@ -28,7 +33,7 @@ def releases_workspace_on_failure(
     return guarded
 
 
-async def _release_after(failure: BaseException, state: dict[str, Any]) -> None:
+async def _release_after(failure: BaseException, state: Mapping[str, Any]) -> None:
     keep = bool(state.get("settings", {}).get("keep_workspace"))
     try:
         await asyncio.shield(release_workspace(state["sandbox"], state["workspace_id"], keep=keep))

@@ -3,8 +3,9 @@
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Durability
 from typing_extensions import TypedDict
 
@@ -16,7 +17,7 @@ from core.context import (
     validated_context,
 )
 from core.settings import get_settings
-from core.state import DreamInput, total_node_count
+from core.state import DreamInput, DreamOutput, total_node_count
 from graph.legacy import legacy_updates
 from graph.workflow import graph
 from nodes.create_workspace import new_workspace_id
@@ -107,7 +108,7 @@ async def stream_resume(workspace_id: str) -> AsyncGenerator[DreamEvent, None]:
 
     Raises `DreamAlreadyRunningError` while another runner holds the dream's lease.
     """
-    config = {"configurable": {"thread_id": workspace_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": workspace_id}}
     snapshot = await graph.aget_state(config)
     if not snapshot.values:
         raise DreamNotFoundError(f"no checkpoint of dream {workspace_id!r} in its workspace")
@@ -126,21 +127,21 @@ async def stream_resume(workspace_id: str) -> AsyncGenerator[DreamEvent, None]:
 
 async def run_dream(
     dream_input: DreamInput, context: DreamContext, workspace_id: str
-) -> dict[str, Any]:
+) -> DreamOutput:
     """The dream's output, `{nodes, metadata}`."""
     return await _result_of(stream_dream(dream_input, context, workspace_id))
 
 
-async def _result_of(events: AsyncGenerator[DreamEvent, None]) -> dict[str, Any]:
+async def _result_of(events: AsyncGenerator[DreamEvent, None]) -> DreamOutput:
     """The result event's data; the events are closed here, so the lease is dropped now."""
     async with aclosing(events):
-        async for kind, data in events:
-            if kind == "result":
-                return data
+        async for event in events:
+            if event[0] == "result":
+                return cast(DreamOutput, event[1])  # finalize's update: `{nodes, metadata}`
     raise RuntimeError("the dream ended without a result")
 
 
-async def resume_dream(workspace_id: str) -> dict[str, Any]:
+async def resume_dream(workspace_id: str) -> DreamOutput:
     """The output of a stopped dream, finished from its checkpoints."""
     return await _result_of(stream_resume(workspace_id))
 
@@ -189,9 +190,11 @@ def check_served_model(spec: str) -> None:
 async def _workflow_updates(
     run_input: dict[str, Any] | None, context: DreamContext | None, workspace_id: str
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    config = {"configurable": {"thread_id": workspace_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": workspace_id}}
+    # LangGraph takes the input schema's fields as a dict too; its signature names only the model.
+    graph_input = cast(DreamInput | None, run_input)
     updates = graph.astream(
-        run_input, config, context=context, stream_mode="updates", durability=DURABILITY
+        graph_input, config, context=context, stream_mode="updates", durability=DURABILITY
     )
     async for update in updates:
         for step, values in update.items():

@@ -6,7 +6,7 @@ from typing import Any
 from slugify import slugify
 
 from core.context import DreamContext
-from core.state import ExpandTask, Node, ParentTask, Usage, add_usage, weakest_output_mode
+from core.state import Edge, ExpandTask, Node, ParentTask, Usage, add_usage, weakest_output_mode
 from core.workspace_layout import ERRORS_LOG
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import load_chat_model
@@ -106,7 +106,7 @@ async def _expand_parent(
 def _grow(parent: ParentTask, children: list[Child], generation: int) -> dict[str, Node]:
     """The new children and the parent with an edge to each."""
     grown: dict[str, Node] = {}
-    edges = []
+    edges: list[Edge] = []
     for offset, child in enumerate(children):
         child_id = node_id(child.name, parent["first_child_number"] + offset)
         grown[child_id] = {

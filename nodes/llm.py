@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from core.settings import get_settings
 from nodes.embedded_llm import EMBEDDED_MODEL_NAME, embedded_base_url
@@ -16,8 +17,9 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
 PLACEHOLDER_API_KEY = "not-needed"
 """Sent to endpoints that take no key (the embedded server, Ollama, vLLM)."""
-EMBEDDED_SAMPLING = {"frequency_penalty": 0.3, "presence_penalty": 0.3}
-"""A tiny model loops on its own words without a penalty for repeating them."""
+EMBEDDED_REPEAT_PENALTY = 0.3
+"""Frequency and presence penalty for the embedded model: a tiny model loops on its own words
+without a penalty for repeating them."""
 _models_by_loop: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict["ModelKey", "LoadedModel"]
 ] = weakref.WeakKeyDictionary()
@@ -91,16 +93,18 @@ def _build(key: ModelKey) -> LoadedModel:
 
         model = init_chat_model(name, temperature=temperature, timeout=timeout, max_retries=0)
         return LoadedModel(model, name, name.split(":", 1)[0])
+    penalty = EMBEDDED_REPEAT_PENALTY if kind == "embedded" else None
     chat_model = ChatOpenAI(
         model=name,
         base_url=base_url,
-        api_key=api_key,
+        api_key=SecretStr(api_key) if api_key is not None else None,
         temperature=temperature,
         timeout=timeout,
         max_retries=0,
         disable_streaming=True,
         http_async_client=openai.DefaultAioHttpClient(),
-        **(EMBEDDED_SAMPLING if kind == "embedded" else {}),
+        frequency_penalty=penalty,
+        presence_penalty=penalty,
     )
     label = f"embedded:{name}" if kind == "embedded" else name
     return LoadedModel(chat_model, label, base_url or OPENAI_URL)

@@ -2,7 +2,7 @@
 
 from functools import cache
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, JsonValue, create_model
 
 
 class Child(BaseModel):
@@ -50,7 +50,7 @@ class Links(BaseModel):
 @cache
 def children_schema(count: int) -> type[Children]:
     """`Children` whose JSON schema asks for exactly `count` items."""
-    exact = {"minItems": count, "maxItems": count}
+    exact: dict[str, JsonValue] = {"minItems": count, "maxItems": count}
     return create_model(
         "Children", __base__=Children, children=(list[Child], Field(json_schema_extra=exact))
     )
@@ -59,5 +59,5 @@ def children_schema(count: int) -> type[Children]:
 @cache
 def links_schema(count: int) -> type[Links]:
     """`Links` whose JSON schema asks for exactly `count` items."""
-    exact = {"minItems": count, "maxItems": count}
+    exact: dict[str, JsonValue] = {"minItems": count, "maxItems": count}
     return create_model("Links", __base__=Links, links=(list[Link], Field(json_schema_extra=exact)))

@@ -4,12 +4,11 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
 from core.settings import redact
-from core.state import Node
+from core.state import DreamState, ExpandTask, Node
 from sandbox.base import Workspace
 from sandbox.factory import get_backend
 
@@ -17,7 +16,7 @@ logger = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 3
 
 
-async def open_workspace(state: dict[str, Any]) -> Workspace:
+async def open_workspace(state: DreamState | ExpandTask) -> Workspace:
     """Reconnect to the dream's workspace (the state holds its id, never a live client)."""
     return await get_backend(state["sandbox"]).connect(state["workspace_id"])
 

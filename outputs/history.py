@@ -2,7 +2,7 @@
 
 import asyncio
 from functools import cache
-from typing import Any, NotRequired
+from typing import Any, NotRequired, cast
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
@@ -104,7 +104,7 @@ def parse_results(raw: bytes) -> dict[str, Any]:
         raise UnreadableResultsError(
             f"{RESULTS_FILE} is not a dream's output: {where}: {first['msg']}{more}"
         ) from None
-    return output
+    return cast(dict[str, Any], output)  # checked above: a `StoredDream` object
 
 
 @cache

@@ -258,8 +258,10 @@ class DaytonaBackend:
         return clients[key]
 
 
+ClientKey = tuple[str | None, str | None, str | None]
+"""What tells two SDK clients apart: the API URL, the API key and the target."""
 _clients_by_loop: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple, AsyncDaytona]
+    asyncio.AbstractEventLoop, dict[ClientKey, AsyncDaytona]
 ] = weakref.WeakKeyDictionary()
 
 

@@ -29,7 +29,7 @@ class LocalWorkspace:
     """A directory standing for a sandbox. Paths outside it are refused."""
 
     backend = "local"
-    sandbox_id = None
+    sandbox_id: str | None = None
 
     def __init__(self, workspace_id: str, root: Path) -> None:
         self.id = workspace_id

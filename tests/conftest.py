@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated environment per test and a loopback OpenAI-compatible server."""
+"""Shared fixtures: an isolated environment per test, and the loopback servers of
+`tests/support/` (OpenAI-compatible LLM, Daytona API, the app over HTTP) set up for a test."""
 
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -8,20 +9,10 @@ import pytest
 
 from core.settings import get_settings
 from graph.runner import close_clients
-from tests.daytona_server import FakeDaytona
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI
-
-ENV_VARS = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "USE_DAYTONA",
-    "USE_WORKFLOW",
-    "KEEP_DAYTONA_WORKSPACE",
-    "DAYTONA_API_KEY",
-    "DAYTONA_API_URL",
-    "DAYTONA_TARGET",
-)
+from tests.support.daytona_server import FakeDaytona
+from tests.support.env import ENV_VARS
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI
 
 
 @pytest.fixture(autouse=True)

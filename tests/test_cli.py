@@ -2,8 +2,6 @@
 
 import asyncio
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,22 +9,9 @@ import pytest
 
 from core.settings import get_settings
 from sandbox.daytona import DaytonaBackend
-from tests.daytona_server import FakeDaytona
-from tests.openai_server import FakeOpenAI
-
-CODREAMER = str(Path(sys.executable).parent / "codreamer")
-SEED_ARGS = [
-    "--customer",
-    "Enterprise software companies using microservices",
-    "--product",
-    "Distributed tracing and observability platform",
-]
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CODREAMER, *args], capture_output=True, text=True, env=dict(os.environ), timeout=300
-    )
+from tests.support.cli import SEED_ARGS, run_cli
+from tests.support.daytona_server import FakeDaytona
+from tests.support.openai_server import FakeOpenAI
 
 
 def test_cli_dream_prints_the_seed_output_as_json(fake_llm: FakeOpenAI, isolated_env: Path) -> None:

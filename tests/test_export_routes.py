@@ -6,9 +6,9 @@ import httpx
 import networkx
 
 from graph import graph
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI
 
 DREAM = {
     "customer": "Bakers",

@@ -1,18 +1,18 @@
-"""Ids checked before anything is touched, and hostile text made safe for terminals and JSON."""
+"""Ids checked before anything is touched, and hostile text shown as plain text by the CLI
+(`core.safe_text` itself: tests/core/test_safe_text.py)."""
 
 import json
-import re
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from core.safe_text import for_terminal, json_for_script, json_safe
 from graph import graph
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
+from tests.support.hostile_text import HOSTILE_TERMINAL, UNSAFE_ON_A_TERMINAL
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI
 
 DREAM = {
     "customer": "Bakers",
@@ -21,42 +21,6 @@ DREAM = {
     "generations_count_int": 1,
 }
 LONG_ID = "d" * 300
-HOSTILE_TERMINAL = (
-    "\x1b[31mRED\x1b[0m \x1b]0;pwned\x07title \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ "
-    "\x9b2Jclear \u202eevil\u202c \u2066iso\u2069 \u200eltr\u200f \u061calm "
-    "bell\x07 nul\x00 del\x7f tab\tnew\nline [/x] [bold]markup[/bold]"
-)
-UNSAFE_ON_A_TERMINAL = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def test_safety_for_terminal_strips_escapes_controls_and_bidi() -> None:
-    shown = for_terminal(HOSTILE_TERMINAL)
-
-    assert UNSAFE_ON_A_TERMINAL.search(shown) is None and "\n" not in shown
-    assert shown == (
-        "RED title link clear evil iso ltr alm bell nul del tab new line [/x] [bold]markup[/bold]"
-    )
-    assert for_terminal("Plain text, ünïcödé 日本 😀") == "Plain text, ünïcödé 日本 😀"
-
-
-def test_safety_json_safe_names_non_finite_numbers_and_escapes_lone_surrogates() -> None:
-    value = {"a": [float("nan"), float("inf"), -float("inf"), 1.5], "b\ud800": ("x\udfff", 2)}
-
-    safe = json_safe(value)
-
-    assert safe == {"a": ["NaN", "Infinity", "-Infinity", 1.5], "b\\ud800": ["x\\udfff", 2]}
-    assert json.loads(json.dumps(safe, allow_nan=False).encode()) == safe
-
-
-def test_safety_json_for_script_escapes_what_could_end_or_comment_a_script() -> None:
-    value = {"customer": "<!--<script>", "node": "</script>&amp;\u2028\u2029", "cost": float("nan")}
-
-    text = json_for_script(value)
-
-    assert not set("<>&\u2028\u2029") & set(text)
-    assert json.loads(text) == {**value, "cost": "NaN"}
 
 
 @pytest.mark.parametrize("route", ["/api/v1/dreams/{}", "/api/v1/dreams/{}/export"])

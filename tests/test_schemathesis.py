@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from core.settings import get_settings
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI
 
 OUR_ROUTES = r"^/(api/v1/dream(/stream)?)?$"
 API_KEY = "schemathesis-test-key"

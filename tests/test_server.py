@@ -9,9 +9,9 @@ from langserve import RemoteRunnable
 
 from core.settings import get_settings
 from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
-from tests.daytona_server import FakeDaytona
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI
+from tests.support.daytona_server import FakeDaytona
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI
 
 SEED_BODY = {
     "customer": "Enterprise software companies using microservices",

@@ -13,7 +13,7 @@ from graph.runner import run_dream
 from graph.workflow import graph
 from nodes import expand_generation as expand_module
 from sandbox.local import LocalWorkspace
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 SLOW_CHECKPOINT_S = 0.3
 DREAM = DreamInput(customer="Bakers", product="An oven", children_count=1, generations_count_int=3)

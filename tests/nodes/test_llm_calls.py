@@ -16,7 +16,7 @@ from nodes.connect_to_product import UNJUDGED_RELATIONSHIP
 from nodes.errors import NoUsableAnswerError
 from nodes.expand_generation import node_id
 from nodes.structured_call import AnswerRejectedError, LLMUnavailableError, retry_wait
-from tests.openai_server import FakeOpenAI, Fault
+from tests.support.openai_server import FakeOpenAI, Fault
 
 SMALL_DREAM = {
     "customer": "Bakers",

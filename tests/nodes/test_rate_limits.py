@@ -12,7 +12,7 @@ import pytest
 from core.settings import get_settings
 from graph import graph
 from nodes.rate_limit import MAX_RETRY_AFTER_SECONDS, EndpointThrottle, retry_after_seconds
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 REQUESTS_PER_SECOND = 20
 

@@ -14,7 +14,7 @@ from nodes.output_modes import working_mode
 from nodes.prompts import CONNECT_TO_PRODUCT_EXAMPLE, CONNECT_TO_PRODUCT_EXAMPLE_ANSWER
 from nodes.schemas import links_schema
 from nodes.structured_call import LLMUnavailableError, ask_model
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 DREAM = {
     "customer": "Bakers",

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from graph import graph
-from tests.openai_server import FakeOpenAI, Fault
+from tests.support.openai_server import FakeOpenAI, Fault
 
 DREAM = {"customer": "Teams running microservices", "product": "A tracing platform"}
 COPIED = "Every ingredient arrives at the door in the right amount."

@@ -8,7 +8,7 @@ from core.settings import get_settings
 from sandbox import SandboxError, SandboxGoneError, SandboxPathError, WorkspaceService
 from sandbox.base import OUR_LABEL
 from sandbox.daytona import DREAM_LABEL, DaytonaBackend
-from tests.daytona_server import FakeDaytona
+from tests.support.daytona_server import FakeDaytona
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from nodes.create_workspace import new_workspace_id
 from sandbox.base import SandboxError, WorkspaceIdError, check_workspace_id, is_workspace_id
 from sandbox.daytona import DaytonaBackend
 from sandbox.local import LocalBackend
-from tests.daytona_server import FakeDaytona
+from tests.support.daytona_server import FakeDaytona
 
 MALFORMED_IDS = [
     "",

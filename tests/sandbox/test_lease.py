@@ -14,10 +14,10 @@ from sandbox.lease import (
     take_lease,
 )
 from sandbox.local import LocalBackend, LocalWorkspace
-from tests.daytona_server import FakeDaytona
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI
-from tests.test_cli import run_cli
+from tests.support.cli import run_cli
+from tests.support.daytona_server import FakeDaytona
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI
 
 ELSEWHERE = "another-host:4242:0badc0de"
 
@@ -92,7 +92,7 @@ async def test_the_lease_works_in_a_daytona_sandbox(fake_daytona: FakeDaytona) -
 async def stopped_dream(fake_llm: FakeOpenAI, dream_id: str) -> str:
     """A dream whose run failed after its first generation: resumable."""
     from graph import graph
-    from tests.openai_server import Fault
+    from tests.support.openai_server import Fault
 
     fake_llm.faults = [Fault(), *[Fault(status=401)]]
     with pytest.raises(Exception, match="HTTP 401"):

@@ -9,7 +9,7 @@ import pytest
 from core.state import CUSTOMER_JOB, PRODUCT_FEATURE, total_node_count
 from graph import graph
 from sandbox.local import LocalWorkspace
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 SEED_FILES = [
     "graph-state.json",
@@ -152,7 +152,7 @@ async def test_a_workspace_write_that_keeps_failing_is_a_warning(
     assert json.loads((workspace / "results.json").read_text())["metadata"]["warnings"] == [warning]
 
 
-async def test_a_durable_dream_checkpoints_before_each_step(fake_llm: FakeOpenAI) -> None:
+async def test_a_dream_with_a_thread_keeps_a_checkpoint_per_step(fake_llm: FakeOpenAI) -> None:
     config = {"configurable": {"thread_id": "dream-durable"}}
     await graph.ainvoke(dream_input(2, 2), config)
 

@@ -7,7 +7,7 @@ from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
 from nodes.init_anchors import anchor
 from outputs.relevance import relevance
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 

@@ -1,4 +1,5 @@
-"""The fake Daytona API, driven end to end by the real `daytona` SDK."""
+"""The fake Daytona API (tests/support/daytona_server.py), driven end to end by the real
+`daytona` SDK."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from daytona import (
     ListSandboxesQuery,
 )
 
-from tests.daytona_server import FakeDaytona
+from tests.support.daytona_server import FakeDaytona
 
 pytestmark = pytest.mark.asyncio
 

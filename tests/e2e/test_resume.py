@@ -16,9 +16,9 @@ import pytest
 from core.settings import get_settings
 from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
-from tests.daytona_server import FakeDaytona
-from tests.openai_server import FakeOpenAI
-from tests.test_cli import CODREAMER, SEED_ARGS, run_cli
+from tests.support.cli import CODREAMER, SEED_ARGS, run_cli
+from tests.support.daytona_server import FakeDaytona
+from tests.support.openai_server import FakeOpenAI
 
 POINT = re.compile(r"<point>(.*?)</point>", re.DOTALL)
 

@@ -4,7 +4,7 @@ from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
 from nodes.init_anchors import anchor
 from outputs.quality import normalised, quality_report
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 
 def node(node_id: str, name: str, generation: int, parent: str, *targets: str) -> dict:

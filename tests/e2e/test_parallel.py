@@ -7,7 +7,7 @@ from core.settings import get_settings
 from core.state import DreamInput
 from graph.runner import run_dream
 from nodes.create_workspace import new_workspace_id
-from tests.openai_server import FakeOpenAI
+from tests.support.openai_server import FakeOpenAI
 
 DREAM = DreamInput(customer="Bakers", product="An oven", children_count=3, generations_count_int=3)
 

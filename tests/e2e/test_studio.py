@@ -9,7 +9,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,10 +21,11 @@ import pytest
 from langgraph_sdk import get_client
 
 from core.context import DreamContext
-from tests.conftest import ENV_VARS
-from tests.openai_server import FakeOpenAI
+from tests.support.env import ENV_VARS
+from tests.support.openai_server import FakeOpenAI
+from tests.support.ports import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
 STARTUP_TIMEOUT = 90.0
 RUN_TIMEOUT = 120.0
@@ -44,12 +44,6 @@ class StudioServer:
     llm: FakeOpenAI
     workspaces: Path
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(llm: FakeOpenAI, workspaces: Path) -> dict[str, str]:

@@ -1,8 +1,8 @@
-"""Hardening: flaky LLMs, secrets, authentication, body limits, prompt injection and load."""
+"""Hardening: flaky LLMs, secrets, authentication, prompt injection and load (body limits and
+CORS: tests/test_http_guards.py)."""
 
 import asyncio
 import gc
-import json
 import logging
 import resource
 from pathlib import Path
@@ -15,8 +15,8 @@ from core.settings import get_settings
 from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from graph import graph
 from nodes.prompt_data import as_data
-from tests.live_server import LiveServer
-from tests.openai_server import FakeOpenAI, Fault
+from tests.support.live_server import LiveServer
+from tests.support.openai_server import FakeOpenAI, Fault
 
 SEED = {
     "customer": "Enterprise software companies using microservices",
@@ -152,33 +152,6 @@ async def test_the_bearer_key_lets_remote_runnable_in(with_secrets: dict[str, st
         server.stop()
 
     assert output["metadata"]["totalNodes"] == 4
-
-
-async def test_oversized_bodies_get_413(live_server: LiveServer, fake_llm: FakeOpenAI) -> None:
-    huge = {**SEED, "customer": "x" * 100_000}
-
-    async def chunks():
-        yield json.dumps(huge).encode()
-
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
-        declared = await client.post("/api/v1/dream", json=huge)
-        streamed = await client.post(
-            "/api/v1/dream", content=chunks(), headers={"content-type": "application/json"}
-        )
-        langserve = await client.post("/dream/invoke", json={"input": huge})
-
-    assert (declared.status_code, streamed.status_code, langserve.status_code) == (413, 413, 413)
-    assert fake_llm.stats.calls == 0
-
-
-async def test_cors_is_off_unless_configured(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
-        preflight = await client.options(
-            "/api/v1/dream",
-            headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
-        )
-
-    assert "access-control-allow-origin" not in preflight.headers
 
 
 async def test_langserve_refuses_unknown_input_fields(live_server: LiveServer) -> None:

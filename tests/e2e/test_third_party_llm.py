@@ -3,7 +3,6 @@ nobody here wrote: a peer that finds what our own loopback server agrees with.""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ import httpx
 import pytest
 
 from core.settings import get_settings
-from tests.test_cli import SEED_ARGS, run_cli
+from tests.support.cli import SEED_ARGS, run_cli
+from tests.support.ports import free_port
 
 FAKELLM = str(Path(sys.executable).parent / "fakellm")
 PLAIN_TEXT_ONLY = "version: 1\ndefaults:\n  fallback: deterministic_echo\nrules: []\n"
@@ -64,9 +64,7 @@ def fakellm(config: str, tmp_path: Path) -> Iterator[str]:
     """fakellm serving `config` on a free loopback port; its /v1 URL."""
     path = tmp_path / "fakellm.yaml"
     path.write_text(config)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = tmp_path / "fakellm.log"
     with log.open("w") as output:
         process = subprocess.Popen(

@@ -13,7 +13,7 @@ from playwright.async_api import Page, async_playwright
 from core.workspace_layout import VIEWER_FILE
 from graph import graph
 from outputs.viewer import to_html
-from tests.openai_server import FakeOpenAI, Fault
+from tests.support.openai_server import FakeOpenAI, Fault
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = "<script>alert(1)</script> & </script><b>bold</b>"

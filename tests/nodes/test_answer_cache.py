@@ -11,7 +11,7 @@ from core.state import DreamInput
 from graph.runner import run_dream
 from nodes.answer_cache import AnswerCache
 from nodes.create_workspace import new_workspace_id
-from tests.openai_server import FakeOpenAI, Fault
+from tests.support.openai_server import FakeOpenAI, Fault
 
 DREAM = DreamInput(customer="Bakers", product="An oven", children_count=2, generations_count_int=3)
 CALLS = (1 + 2 + 4) + 4

@@ -10,8 +10,8 @@ from core.settings import get_settings
 from graph import graph
 from nodes.structured_call import LLMUnavailableError
 from sandbox import SandboxError
-from tests.daytona_server import FakeDaytona
-from tests.openai_server import FakeOpenAI
+from tests.support.daytona_server import FakeDaytona
+from tests.support.openai_server import FakeOpenAI
 
 DREAM = {
     "customer": "Bakers",
