@@ -7,7 +7,13 @@ import pytest
 
 from core.settings import get_settings
 from nodes.create_workspace import new_workspace_id
-from sandbox.base import SandboxError, WorkspaceIdError, check_workspace_id, is_workspace_id
+from sandbox.base import (
+    SandboxBackend,
+    SandboxError,
+    WorkspaceIdError,
+    check_workspace_id,
+    is_workspace_id,
+)
 from sandbox.daytona import DaytonaBackend
 from sandbox.local import LocalBackend
 from tests.support.daytona_server import FakeDaytona
@@ -52,6 +58,12 @@ def test_ids_error_is_a_sandbox_error_and_a_value_error() -> None:
     assert issubclass(WorkspaceIdError, ValueError)
 
 
+async def refuses_every_operation(backend: SandboxBackend, workspace_id: str) -> None:
+    for operation in (backend.create, backend.connect, backend.destroy):
+        with pytest.raises(WorkspaceIdError):
+            await operation(workspace_id)
+
+
 @pytest.mark.parametrize("workspace_id", MALFORMED_IDS)
 async def test_ids_local_backend_refuses_malformed_ids_untouched(
     workspace_id: str, tmp_path: Path
@@ -59,12 +71,7 @@ async def test_ids_local_backend_refuses_malformed_ids_untouched(
     root = tmp_path / "workspaces"
     backend = LocalBackend(root)
 
-    with pytest.raises(WorkspaceIdError):
-        await backend.create(workspace_id)
-    with pytest.raises(WorkspaceIdError):
-        await backend.connect(workspace_id)
-    with pytest.raises(WorkspaceIdError):
-        await backend.destroy(workspace_id)
+    await refuses_every_operation(backend, workspace_id)
 
     assert not root.exists()
     assert list(tmp_path.iterdir()) == []
@@ -101,12 +108,7 @@ async def test_ids_daytona_backend_refuses_malformed_ids_before_any_call(
 ) -> None:
     backend = DaytonaBackend.from_settings(get_settings())
 
-    with pytest.raises(WorkspaceIdError):
-        await backend.create(workspace_id)
-    with pytest.raises(WorkspaceIdError):
-        await backend.connect(workspace_id)
-    with pytest.raises(WorkspaceIdError):
-        await backend.destroy(workspace_id)
+    await refuses_every_operation(backend, workspace_id)
 
     assert fake_daytona.requests == []
     assert fake_daytona.live_sandboxes() == []
