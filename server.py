@@ -3,6 +3,7 @@
 Routes and start-up checks only; dreams run in `graph.runner`.
 """
 
+import asyncio
 import importlib.metadata
 import json
 import logging
@@ -12,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, cast
 
 import orjson
-from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -36,6 +37,16 @@ from graph.runner import (
 )
 from graph.workflow import graph
 from http_guards import BodySizeLimit, CancelOnDisconnect, ConfiguredCORS
+from library import (
+    GraphRecord,
+    LibraryStats,
+    LibraryUnavailableError,
+    SearchStats,
+    close_libraries,
+    get_library,
+    index_later,
+)
+from library.purge import purge_workspace
 from nodes.create_workspace import new_workspace_id
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import describe_model
@@ -58,6 +69,11 @@ EXPORT_MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
 }
 DreamId = Annotated[WorkspaceId, Path(description="A dream's workspace id (`dream: ...`).")]
+Limit = Annotated[int, Query(ge=1, le=100, description="How many to answer (1-100).")]
+Offset = Annotated[int, Query(ge=0, description="How many to skip.")]
+TextFilter = Annotated[
+    str, Query(max_length=500, description="Case-insensitive substring to match.")
+]
 
 
 @asynccontextmanager
@@ -65,8 +81,12 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """Fail at boot on bad settings (or a Daytona backend without a key), not mid-dream."""
     settings = get_settings()
     get_backend(settings.sandbox)
+    if settings.library:  # open the library now, and index what a stopped server left
+        library = get_library()
+        index_later(library, library.unindexed())
     yield
     await close_clients()
+    await asyncio.to_thread(close_libraries)
 
 
 async def require_api_key(
@@ -103,6 +123,7 @@ STATUS_OF_FAILURE: dict[type[Exception], int] = {
     NoUsableAnswerError: 502,
     LLMUnavailableError: 503,
     SandboxError: 503,
+    LibraryUnavailableError: 503,
 }
 """Expected failures of a dream and their HTTP status, the most specific first."""
 
@@ -216,6 +237,96 @@ async def finished_dream(dream_id: str) -> dict[str, Any]:
     if output is None:
         raise HTTPException(404, f"no finished dream {dream_id!r}")
     return output
+
+
+@app.get("/api/v1/graphs", dependencies=protected)
+def graphs(
+    customer: TextFilter = "", product: TextFilter = "", limit: Limit = 10, offset: Offset = 0
+) -> dict[str, Any]:
+    """Stored dreams, newest first: `{graphs, total, limit, offset, hasMore}`."""
+    page = get_library().graphs(customer=customer, product=product, limit=limit, offset=offset)
+    more = offset + len(page["graphs"]) < page["total"]
+    return {**page, "limit": limit, "offset": offset, "hasMore": more}
+
+
+@app.get("/api/v1/graphs/search", dependencies=protected)
+def search_graphs(
+    customer: TextFilter = "", product: TextFilter = "", limit: Limit = 10, offset: Offset = 0
+) -> dict[str, Any]:
+    """Stored dreams whose customer and/or product match; 422 without either filter."""
+    if not customer and not product:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["query", "customer"],
+                    "msg": "give customer or product (or both) to search by",
+                    "type": "missing",
+                }
+            ],
+        )
+    page = get_library().graphs(customer=customer, product=product, limit=limit, offset=offset)
+    return {
+        "query": {"customer": customer, "product": product},
+        "results": page["graphs"],
+        "total": page["total"],
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@app.get("/api/v1/graphs/{graph_id}", dependencies=protected)
+def stored_graph(graph_id: DreamId) -> GraphRecord:
+    """A stored dream with its nodes; 404 when the library has none by that id."""
+    record = get_library().get(graph_id)
+    if record is None:
+        raise HTTPException(404, f"no stored dream {graph_id!r}")
+    return record
+
+
+@app.delete("/api/v1/graphs/{graph_id}", dependencies=protected)
+async def delete_graph(graph_id: DreamId, purge: bool = False) -> dict[str, Any]:
+    """Remove a dream (and its nodes from search); `purge=true` deletes its workspace too."""
+    library = get_library()
+    record = await asyncio.to_thread(library.get, graph_id)
+    if record is None:
+        raise HTTPException(404, f"no stored dream {graph_id!r}")
+    purged = await purge_workspace(record) if purge else False
+    await asyncio.to_thread(library.delete, graph_id)
+    also = " and its workspace" if purged else ""
+    return {"success": True, "message": f"deleted dream {graph_id}{also}"}
+
+
+@app.get("/api/v1/stats", dependencies=protected)
+def library_stats() -> LibraryStats:
+    """How many dreams and nodes the library holds, and their averages."""
+    return get_library().stats()
+
+
+@app.get("/api/v1/search/nodes", dependencies=protected)
+def search_nodes(
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for.")],
+    limit: Limit = 10,
+    customer: TextFilter = "",
+    product: TextFilter = "",
+    min_score: Annotated[float, Query(alias="minScore", ge=0, le=1)] = 0.5,
+) -> dict[str, Any]:
+    """Nodes of every stored dream, closest in meaning to `q` (cosine similarity in [0, 1])."""
+    results = get_library().search_nodes(
+        q, limit=limit, customer=customer, product=product, min_score=min_score
+    )
+    return {
+        "query": q,
+        "results": results,
+        "count": len(results),
+        "filters": {"customer": customer, "product": product, "minScore": min_score},
+    }
+
+
+@app.get("/api/v1/search/stats", dependencies=protected)
+def search_stats() -> SearchStats:
+    """How many nodes of how many dreams are searchable."""
+    return get_library().search_stats()
 
 
 class GraphSerializer(WellKnownLCSerializer):

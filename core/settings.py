@@ -4,6 +4,7 @@ import os
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +32,18 @@ class Settings(BaseSettings):
     """A SQLite file caching accepted LLM answers: an identical dream re-run makes no calls."""
     max_nodes: int = Field(default=20_000, alias="CODREAMER_MAX_NODES", ge=3, le=20_000)
     """The most nodes one dream may have (K and G together); lower it to cap a dream's cost."""
+    database_url: str = Field(
+        default="sqlite:///.codreamer/library.sqlite",
+        alias="CODREAMER_DATABASE_URL",
+        pattern=r"^(sqlite:///|postgres(ql)?://).+",
+    )
+    """The dream library: `sqlite:///path` (one machine) or `postgresql://user:pw@host:port/db`."""
+    library: bool = Field(default=True, alias="CODREAMER_LIBRARY")
+    """Record every finished dream in the library and index its nodes for search."""
+    embeddings: str = Field(
+        default="local", alias="CODREAMER_EMBEDDINGS", pattern=r"^(local|[\w.-]+:[\w./-]+)$"
+    )
+    """Node search vectors: "local" (all-MiniLM-L6-v2, offline) or "provider:model"."""
     max_concurrency: int = Field(default=32, alias="CODREAMER_MAX_CONCURRENCY", ge=1, le=4096)
     workspaces_dir: str = Field(default=".codreamer/workspaces", alias="CODREAMER_WORKSPACES")
     llm_timeout: float = Field(default=120.0, alias="CODREAMER_LLM_TIMEOUT", gt=0, le=3600)
@@ -81,7 +94,9 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret value set, to keep out of logs, files, results and errors."""
         keys = (self.api_key, self.openai_api_key, self.daytona_api_key)
-        return [key.get_secret_value() for key in keys if key is not None]
+        found = [key.get_secret_value() for key in keys if key is not None]
+        database_password = urlsplit(self.database_url).password
+        return [*found, database_password] if database_password else found
 
 
 MIN_REDACTED_LENGTH = 6

@@ -20,6 +20,7 @@ from nodes.create_workspace import create_workspace
 from nodes.expand_generation import expand_generation
 from nodes.finalize import finalize
 from nodes.init_anchors import init_anchors
+from nodes.record_dream import record_dream
 from nodes.save_generation import save_generation
 
 LEGACY_MODE = "legacy"
@@ -42,6 +43,7 @@ async def legacy_updates(
         yield _applied(state, "save_generation", await _run(save_generation, state))
     yield _applied(state, "connect_to_product", await _run(connect_to_product, state))
     yield _applied(state, "finalize", await _run(finalize, state))
+    yield _applied(state, "record_dream", await record_dream(dream))
 
 
 async def _run(node: Callable[[Any], Awaitable[dict[str, Any]]], state: Any) -> dict[str, Any]:

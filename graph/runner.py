@@ -204,7 +204,10 @@ async def _workflow_updates(
 async def _events(
     updates: AsyncIterator[tuple[str, dict[str, Any]]], tracker: Tracker
 ) -> AsyncIterator[DreamEvent]:
+    output: dict[str, Any] = {}
     async for step, values in updates:
         yield "progress", tracker.observe(step, values)
         if step == "finalize":
-            yield "result", values
+            output = values
+        elif step == "record_dream":  # the last step: the output, with its warning if any
+            yield "result", {**output, **values}

@@ -12,6 +12,7 @@ from nodes.create_workspace import create_workspace
 from nodes.expand_generation import expand_generation
 from nodes.finalize import finalize
 from nodes.init_anchors import init_anchors
+from nodes.record_dream import record_dream
 from nodes.save_generation import save_generation
 from sandbox.checkpointer import WorkspaceCheckpointSaver
 
@@ -26,6 +27,7 @@ builder.add_node(sync_and_async(releases_workspace_on_failure(expand_generation)
 builder.add_node(sync_and_async(releases_workspace_on_failure(save_generation)))
 builder.add_node(sync_and_async(releases_workspace_on_failure(connect_to_product)))
 builder.add_node(sync_and_async(releases_workspace_on_failure(finalize)))
+builder.add_node(sync_and_async(record_dream))
 
 builder.add_edge(START, "create_workspace")
 builder.add_edge("create_workspace", "init_anchors")
@@ -33,7 +35,8 @@ builder.add_conditional_edges("init_anchors", route_generation, GENERATION_ROUTE
 builder.add_edge("expand_generation", "save_generation")
 builder.add_conditional_edges("save_generation", route_generation, GENERATION_ROUTES)
 builder.add_edge("connect_to_product", "finalize")
-builder.add_edge("finalize", END)
+builder.add_edge("finalize", "record_dream")
+builder.add_edge("record_dream", END)
 
 graph = builder.compile(checkpointer=WorkspaceCheckpointSaver(), name="CoDreamer").with_config(
     configurable={"checkpoint_ns": ""}

@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated environment per test, and the loopback servers of
-`tests/support/` (OpenAI-compatible LLM, Daytona API, the app over HTTP) set up for a test."""
+`tests/support/` (OpenAI-compatible LLM, Daytona API, the app over HTTP, a private PostgreSQL)
+set up for a test."""
 
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -9,10 +10,12 @@ import pytest
 
 from core.settings import get_settings
 from graph.runner import close_clients
+from library import close_libraries
 from tests.support.daytona_server import FakeDaytona
 from tests.support.env import ENV_VARS
 from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI
+from tests.support.postgres import PostgresServer
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +28,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("CODREAMER_LLM_RETRIES", "2")
     get_settings.cache_clear()
     yield tmp_path
+    close_libraries()  # after this test's indexing is done: no work leaks into the next one
     get_settings.cache_clear()
 
 
@@ -62,3 +66,32 @@ def live_server(fake_llm: FakeOpenAI) -> Iterator[LiveServer]:
     server = LiveServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster on 127.0.0.1, for the whole session."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of the private PostgreSQL's database, emptied for this test."""
+    postgres_server.reset()
+    return postgres_server.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def library_database(
+    request: pytest.FixtureRequest, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The dream library on SQLite (a file in the test's directory) and on the private
+    PostgreSQL (emptied): CODREAMER_DATABASE_URL points at it; its URL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{isolated_env / 'library' / 'dreams.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("CODREAMER_DATABASE_URL", url)
+    get_settings.cache_clear()
+    return url

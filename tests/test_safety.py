@@ -139,7 +139,7 @@ async def test_safety_cli_prints_hostile_dream_text_as_plain_text(
     (isolated_env / "workspaces" / "dream-broken").mkdir()
     (isolated_env / "workspaces" / "dream-broken" / "results.json").write_text("\x1b[2J\u202e")
 
-    result = run_cli("list")
+    result = run_cli("list", "--workspaces")
 
     assert result.returncode == 0, result.stderr
     printed = result.stderr.encode()

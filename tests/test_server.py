@@ -153,7 +153,7 @@ async def test_sse_stream_reports_progress_in_order_then_the_result(
     progress = [data for kind, data in events if kind == "progress"]
     assert [p["generation"] for p in progress if p["generation"]] == [1, 2, 3]
     assert [p["nodes"] for p in progress] == sorted(p["nodes"] for p in progress)
-    assert progress[0]["step"] == "create_workspace" and progress[-1]["step"] == "finalize"
+    assert progress[0]["step"] == "create_workspace" and progress[-1]["step"] == "record_dream"
     assert progress[-1]["llm_calls"] == 11 and progress[-1]["total"] == 16
     assert_seed_contract(events[-1][1], 16)
 

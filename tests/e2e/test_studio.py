@@ -174,6 +174,28 @@ async def test_dream_runs_on_langgraph_dev(studio: StudioServer) -> None:
     assert any("expand_generation" in state["next"] for state in history)
 
 
+async def test_studio_runs_land_in_the_platforms_store(studio: StudioServer) -> None:
+    studio.llm.reset()
+    async with get_client(url=studio.url) as client:
+        thread = await client.threads.create()
+        result = await asyncio.wait_for(
+            client.runs.wait(thread["thread_id"], "codreamer", input=DREAM_INPUT), RUN_TIMEOUT
+        )
+        dream_id = result["metadata"]["workspaceId"]
+        record = await client.store.get_item(["codreamer", "graphs"], dream_id)
+        deadline = time.monotonic() + 30
+        while (vectors := await client.store.get_item(["codreamer", "vectors"], dream_id)) is None:
+            assert time.monotonic() < deadline, "the dream's nodes were never indexed"
+            await asyncio.sleep(0.2)
+        summary = await client.store.get_item(["codreamer", "summaries"], dream_id)
+
+    assert record["value"]["nodeCount"] == 8 == len(record["value"]["nodes"])
+    assert record["value"]["customer"] == DREAM_INPUT["customer"]
+    assert len(vectors["value"]["ids"]) == 8
+    assert summary["value"]["indexedWith"] == vectors["value"]["model"]
+    assert not list(studio.workspaces.parent.rglob("library.sqlite"))  # not our own database
+
+
 async def test_studio_shows_the_run_settings(studio: StudioServer) -> None:
     async with get_client(url=studio.url) as client:
         assistants = await client.assistants.search(graph_id="codreamer")

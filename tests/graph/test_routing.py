@@ -81,6 +81,7 @@ def test_graph_structure() -> None:
         "save_generation",
         "connect_to_product",
         "finalize",
+        "record_dream",
         "__end__",
     }
     edges = {(edge.source, edge.target, edge.conditional) for edge in drawn.edges}
@@ -93,5 +94,6 @@ def test_graph_structure() -> None:
         ("save_generation", "expand_generation", True),
         ("save_generation", "connect_to_product", True),
         ("connect_to_product", "finalize", False),
-        ("finalize", "__end__", False),
+        ("finalize", "record_dream", False),
+        ("record_dream", "__end__", False),
     }

@@ -59,7 +59,7 @@ async def test_without_the_setting_nothing_is_cached(
     await run_dream(DREAM, DreamContext(), new_workspace_id())
 
     assert fake_llm.stats.calls == 2 * CALLS
-    assert not list(isolated_env.rglob("*.sqlite"))
+    assert [path.name for path in isolated_env.rglob("*.sqlite")] == ["library.sqlite"]
 
 
 async def test_a_different_dream_misses_the_cache(

@@ -1,6 +1,7 @@
 """A loopback OpenAI-compatible chat server for tests and benchmarks.
 
-It answers `/v1/chat/completions` requests with N deterministic `children` or `links` items
+It answers `/v1/embeddings` with bag-of-words vectors (texts sharing words are close), and
+`/v1/chat/completions` requests with N deterministic `children` or `links` items
 derived from the prompt, so the same prompt always gets the same answer: N and the kind come
 from the request's JSON schema (minItems = maxItems = N), or without one from the prompt's
 "Give N ..." line. It counts what it saw and can inject faults, refuse `response_format`
@@ -56,6 +57,8 @@ class ServerStats:
     """Requests by `response_format` type ("none" without one)."""
     input_tokens: int = 0
     output_tokens: int = 0
+    embedded_texts: int = 0
+    """Texts sent to `/v1/embeddings`."""
     in_flight: int = 0
     peak_in_flight: int = 0
     prompts: list[str] = field(default_factory=list)
@@ -109,6 +112,7 @@ class FakeOpenAI:
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
             ]
         )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", backlog=4096)
@@ -134,6 +138,24 @@ class FakeOpenAI:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    async def _embeddings(self, request: Request) -> Response:
+        body = await request.json()
+        texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        with self._lock:
+            self.stats.embedded_texts += len(texts)
+        data = [
+            {"object": "embedding", "index": index, "embedding": bag_of_words(text)}
+            for index, text in enumerate(texts)
+        ]
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 0, "total_tokens": 0},
+            }
+        )
 
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
@@ -244,6 +266,18 @@ class FakeOpenAI:
                 },
             }
         )
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def bag_of_words(text: str) -> list[float]:
+    """A unit vector with a bucket per word (by hash): texts sharing words are close."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(value * value for value in vector)) or 1.0
+    return [value / norm for value in vector]
 
 
 def _draw(prompt: str, attempt: int) -> float:

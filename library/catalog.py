@@ -1,0 +1,210 @@
+"""The dream library: every finished dream recorded, filtered, counted, and searched by meaning."""
+
+from typing import Any, cast
+
+import numpy as np
+from langgraph.store.base import BaseStore, GetOp, Item, PutOp
+from typing_extensions import TypedDict
+
+from core.state import Node
+from embeddings import get_embeddings
+from library.records import GraphRecord, GraphSummary, graph_record, node_text, summary_of
+from library.view import GRAPHS, NAMESPACE, SUMMARIES, VECTORS, ViewCache, encode_vectors
+
+NODES = "nodes"
+"""Each dream's nodes are items of the namespace ("codreamer", "nodes", <dream id>)."""
+
+
+class Page(TypedDict):
+    graphs: list[GraphSummary]
+    total: int
+
+
+class NodeHit(TypedDict):
+    node: Node
+    score: float
+    graphId: str
+    customer: str
+    product: str
+
+
+class LibraryStats(TypedDict):
+    totalGraphs: int
+    totalNodes: int
+    avgNodesPerGraph: float
+    avgGenerationTime: float
+
+
+class GraphNodeCount(TypedDict):
+    graphId: str
+    nodeCount: int
+
+
+class SearchStats(TypedDict):
+    totalNodes: int
+    totalGraphs: int
+    graphBreakdown: list[GraphNodeCount]
+
+
+class DreamLibrary:
+    """Dreams in a LangGraph store; node vectors searched in process (see `library.view`)."""
+
+    def __init__(self, store: BaseStore, embeddings_spec: str, embeddings_model: str) -> None:
+        self.store = store
+        self.embeddings_spec = embeddings_spec
+        self.embeddings_model = embeddings_model
+        self._views = ViewCache(store, embeddings_model)
+
+    def record(self, output: dict[str, Any]) -> GraphRecord:
+        """Store a finished dream (not yet searchable: `index` it next)."""
+        record = graph_record(output)
+        self.store.batch(
+            [
+                PutOp(GRAPHS, record["id"], dict(record), index=False),
+                PutOp(SUMMARIES, record["id"], dict(summary_of(record, None)), index=False),
+            ]
+        )
+        self._views.bump_version()
+        return record
+
+    def index(self, graph_id: str) -> int:
+        """Embed a recorded dream's nodes and make them searchable; how many (0: not recorded)."""
+        record = self.get(graph_id)
+        if record is None:
+            return 0
+        nodes = record["nodes"]
+        vectors = np.asarray(
+            get_embeddings(self.embeddings_spec).embed_documents([node_text(n) for n in nodes]),
+            dtype=np.float32,
+        )
+        block = encode_vectors([node["id"] for node in nodes], vectors, self.embeddings_model)
+        summary = summary_of(record, self.embeddings_model)
+        node_space = (NAMESPACE, NODES, graph_id)
+        self.store.batch(
+            [
+                *(PutOp(node_space, node["id"], dict(node), index=False) for node in nodes),
+                PutOp(VECTORS, graph_id, block, index=False),
+                PutOp(SUMMARIES, graph_id, dict(summary), index=False),
+            ]
+        )
+        self._views.bump_version()
+        return len(nodes)
+
+    def delete(self, graph_id: str) -> bool:
+        """Remove a dream and its nodes from the library; False if it was not there."""
+        record = self.get(graph_id)
+        if record is None:
+            return False
+        node_space = (NAMESPACE, NODES, graph_id)
+        self.store.batch(
+            [
+                *(PutOp(node_space, node["id"], None) for node in record["nodes"]),
+                PutOp(VECTORS, graph_id, None),
+                PutOp(SUMMARIES, graph_id, None),
+                PutOp(GRAPHS, graph_id, None),
+            ]
+        )
+        self._views.bump_version()
+        return True
+
+    def get(self, graph_id: str) -> GraphRecord | None:
+        item = self.store.get(GRAPHS, graph_id)
+        return None if item is None else cast(GraphRecord, item.value)  # written by `record`
+
+    def has(self, graph_id: str) -> bool:
+        return any(summary["id"] == graph_id for summary in self._views.current().summaries)
+
+    def unindexed(self) -> list[str]:
+        """Dreams recorded but not (or not with the current embeddings) searchable yet."""
+        return [
+            summary["id"]
+            for summary in self._views.current().summaries
+            if summary["indexedWith"] != self.embeddings_model
+        ]
+
+    def graphs(
+        self, *, customer: str = "", product: str = "", limit: int = 10, offset: int = 0
+    ) -> Page:
+        """Newest first; customer and product match as case-insensitive substrings."""
+        matching = _matching(self._views.current().summaries, customer, product)
+        return {"graphs": matching[offset : offset + limit], "total": len(matching)}
+
+    def stats(self) -> LibraryStats:
+        summaries = self._views.current().summaries
+        count = len(summaries)
+        nodes = sum(summary["nodeCount"] for summary in summaries)
+        time_ms = sum(summary["generationTimeMs"] for summary in summaries)
+        return {
+            "totalGraphs": count,
+            "totalNodes": nodes,
+            "avgNodesPerGraph": round(nodes / count, 2) if count else 0,
+            "avgGenerationTime": round(time_ms / count, 2) if count else 0,
+        }
+
+    def search_nodes(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        customer: str = "",
+        product: str = "",
+        min_score: float = 0.5,
+    ) -> list[NodeHit]:
+        """The nodes closest in meaning to `query` (cosine similarity, clipped to [0, 1])."""
+        view = self._views.current(with_vectors=True)
+        index = view.index
+        assert index is not None  # built by current(with_vectors=True)
+        graphs = {
+            summary["id"]: summary for summary in _matching(view.summaries, customer, product)
+        }
+        slices = [index.rows_of[graph_id] for graph_id in graphs if graph_id in index.rows_of]
+        if not slices:
+            return []
+        query_vector = np.asarray(
+            get_embeddings(self.embeddings_spec).embed_query(query), dtype=np.float32
+        )
+        query_vector /= max(float(np.linalg.norm(query_vector)), 1e-12)
+        scores = np.clip(index.matrix @ query_vector, 0.0, 1.0)
+        if len(slices) < len(index.rows_of):  # a filter: only the matching dreams' rows count
+            rows = np.concatenate([np.arange(s.start, s.stop) for s in slices])
+        else:
+            rows = np.arange(scores.size)
+        best = rows[np.argsort(-scores[rows], kind="stable")[:limit]]
+        chosen = [(int(row), float(scores[row])) for row in best if scores[row] >= min_score]
+        owners = [index.owners[row] for row, _ in chosen]
+        items = self.store.batch([GetOp((NAMESPACE, NODES, g), node) for g, node in owners])
+        return [
+            {
+                "node": cast(Node, item.value),  # written by `index`
+                "score": round(score, 4),
+                "graphId": graph_id,
+                "customer": graphs[graph_id]["customer"],
+                "product": graphs[graph_id]["product"],
+            }
+            for (graph_id, _), (_, score), item in zip(owners, chosen, items, strict=True)
+            if isinstance(item, Item)
+        ]
+
+    def search_stats(self) -> SearchStats:
+        view = self._views.current()
+        searchable = [s for s in view.summaries if s["indexedWith"] == self.embeddings_model]
+        return {
+            "totalNodes": sum(summary["nodeCount"] for summary in searchable),
+            "totalGraphs": len(searchable),
+            "graphBreakdown": [
+                {"graphId": summary["id"], "nodeCount": summary["nodeCount"]}
+                for summary in searchable
+            ],
+        }
+
+
+def _matching(summaries: list[GraphSummary], customer: str, product: str) -> list[GraphSummary]:
+    """The summaries whose customer and product contain these texts, ignoring case."""
+    customer, product = customer.casefold(), product.casefold()
+    if not customer and not product:
+        return summaries
+    return [
+        summary
+        for summary in summaries
+        if customer in summary["customer"].casefold() and product in summary["product"].casefold()
+    ]

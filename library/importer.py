@@ -1,0 +1,42 @@
+"""Bring dreams made before the library (or while it was off) into it, from their workspaces."""
+
+from typing_extensions import TypedDict
+
+from library.catalog import DreamLibrary
+from outputs.history import UnreadableResultsError, list_dreams, load_dream
+
+
+class ImportReport(TypedDict):
+    imported: list[str]
+    already: list[str]
+    """Recorded before; indexed now if they were not searchable yet."""
+    skipped: dict[str, str]
+    """Dreams that cannot be imported, and why (stopped before their results, unreadable)."""
+
+
+async def import_workspaces(library: DreamLibrary) -> ImportReport:
+    """Record and index every finished dream in the workspaces; idempotent."""
+    report: ImportReport = {"imported": [], "already": [], "skipped": {}}
+    unindexed = set(library.unindexed())
+    for summary in await list_dreams():
+        graph_id = summary["id"]
+        if library.has(graph_id):
+            report["already"].append(graph_id)
+            if graph_id in unindexed:
+                library.index(graph_id)
+            continue
+        if summary["status"] != "complete":
+            report["skipped"][graph_id] = summary["reason"] or summary["status"]
+            continue
+        try:
+            output = await load_dream(graph_id)
+        except UnreadableResultsError as error:
+            report["skipped"][graph_id] = str(error)
+            continue
+        if output is None:
+            report["skipped"][graph_id] = "its results are gone"
+            continue
+        library.record({**output, "metadata": {"workspaceId": graph_id, **output["metadata"]}})
+        library.index(graph_id)
+        report["imported"].append(graph_id)
+    return report

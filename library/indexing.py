@@ -1,0 +1,42 @@
+"""Index dreams for search in the background, so a dream's answer never waits for embeddings.
+
+One worker thread per process; at exit Python finishes its queue before the process ends, so a
+CLI dream is searchable once the command returns.
+"""
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+from core.settings import redact
+from library.catalog import DreamLibrary
+
+logger = logging.getLogger(__name__)
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codreamer-index")
+_queued: set[Future[int]] = set()
+
+
+def index_later(library: DreamLibrary, graph_ids: list[str]) -> None:
+    """Queue these recorded dreams for indexing."""
+    for graph_id in graph_ids:
+        job = _worker.submit(_index, library, graph_id)
+        _queued.add(job)
+        job.add_done_callback(_queued.discard)
+
+
+def wait_for_indexing(timeout: float | None = None) -> bool:
+    """Wait until every queued dream is indexed (or failed); False if `timeout` passed first."""
+    _, pending = wait(list(_queued), timeout=timeout)
+    return not pending
+
+
+def _index(library: DreamLibrary, graph_id: str) -> int:
+    try:
+        return library.index(graph_id)
+    except Exception as error:  # a failed index leaves the dream unindexed, to retry; never a crash
+        logger.warning(
+            "dream %s was not indexed for search (%s: %s); `codreamer library import` retries",
+            graph_id,
+            type(error).__name__,
+            redact(str(error)),
+        )
+        return 0

@@ -1,0 +1,77 @@
+"""The LangGraph store CODREAMER_DATABASE_URL names: SQLite on one machine, or PostgreSQL."""
+
+import sqlite3
+from pathlib import Path
+
+from langgraph.store.base import BaseStore
+from langgraph.store.sqlite import SqliteStore
+
+SQLITE_PREFIX = "sqlite:///"
+BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite writer waits for another process's write (CLI and server share a file)."""
+POOL_SIZE = 8
+
+
+class LibraryUnavailableError(RuntimeError):
+    """The library's database cannot be opened or reached; the message says which and why."""
+
+
+def database_key(url: str) -> str:
+    """The URL with a relative SQLite path made absolute: the same file from any directory."""
+    if url.startswith(SQLITE_PREFIX):
+        return SQLITE_PREFIX + str(Path(url.removeprefix(SQLITE_PREFIX)).resolve())
+    return url
+
+
+def open_store(url: str) -> BaseStore:
+    """The store at `url`, its tables created if needed (`database_key` form expected)."""
+    try:
+        if url.startswith(SQLITE_PREFIX):
+            return _sqlite_store(Path(url.removeprefix(SQLITE_PREFIX)))
+        return _postgres_store(url)
+    except (OSError, sqlite3.Error) as error:
+        raise LibraryUnavailableError(f"the library database cannot be opened: {error}") from None
+
+
+def close_store(store: BaseStore) -> None:
+    """Close the store's connection (SQLite) or connection pool (PostgreSQL)."""
+    conn = getattr(store, "conn", None)
+    close = getattr(conn, "close", None)
+    if callable(close):
+        close()
+
+
+def _sqlite_store(path: Path) -> SqliteStore:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    store = SqliteStore(conn)
+    store.setup()
+    return store
+
+
+def _postgres_store(url: str) -> BaseStore:
+    from langgraph.store.postgres import PostgresStore
+    from psycopg import Connection
+    from psycopg import Error as PostgresError
+    from psycopg.rows import DictRow, dict_row
+    from psycopg_pool import ConnectionPool, PoolTimeout
+
+    pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=POOL_SIZE,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=10)
+        store = PostgresStore(conn=pool)
+        store.setup()
+    except (PostgresError, PoolTimeout) as error:
+        pool.close()
+        raise LibraryUnavailableError(
+            f"the library database cannot be reached: {type(error).__name__}: {error}"
+        ) from None
+    return store
