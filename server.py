@@ -275,7 +275,7 @@ def search_graphs(
     }
 
 
-@app.get("/api/v1/graphs/{graph_id}", dependencies=protected)
+@app.get("/api/v1/graphs/{graph_id:path}", dependencies=protected)
 def stored_graph(graph_id: DreamId) -> GraphRecord:
     """A stored dream with its nodes; 404 when the library has none by that id."""
     record = get_library().get(graph_id)
@@ -284,7 +284,7 @@ def stored_graph(graph_id: DreamId) -> GraphRecord:
     return record
 
 
-@app.delete("/api/v1/graphs/{graph_id}", dependencies=protected)
+@app.delete("/api/v1/graphs/{graph_id:path}", dependencies=protected)
 async def delete_graph(graph_id: DreamId, purge: bool = False) -> dict[str, Any]:
     """Remove a dream (and its nodes from search); `purge=true` deletes its workspace too."""
     library = get_library()

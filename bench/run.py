@@ -52,12 +52,15 @@ class Scenario:
     """The server's latency for this dream, if not the benchmark's."""
     rate_limit: int | None = None
     """Requests the server allows per rolling second (429 with Retry-After beyond)."""
+    library: bool = False
+    """Record the dreams in the library (off elsewhere: indexing would share the CPU)."""
 
 
 SCENARIOS = [
     Scenario("K=3 G=4 workflow", 3, 4),
     Scenario("K=3 G=4 bare SDK floor", 3, 4, program="bench.floor"),
     Scenario("K=3 G=4 workflow L=1s", 3, 4, runs=3, latency_s=1.0),
+    Scenario("K=3 G=4 workflow + library", 3, 4, library=True),
     Scenario("K=3 G=4 legacy", 3, 4, mode="legacy"),
     Scenario("K=3 G=4 cached re-run", 3, 4, cached=True),
     Scenario("K=5 G=4 workflow", 5, 4, max_concurrency=256),
@@ -93,6 +96,8 @@ def run(scenario: Scenario, server: FakeOpenAI, workspaces: str) -> dict:
         "CODREAMER_MAX_CONCURRENCY": str(scenario.max_concurrency),
         "USE_WORKFLOW": "false" if scenario.mode == "legacy" else "true",
         "USE_DAYTONA": "false",
+        "CODREAMER_LIBRARY": str(scenario.library).lower(),
+        "CODREAMER_DATABASE_URL": f"sqlite:///{workspaces}/library.sqlite",
     }
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CODREAMER_MODEL"):
         env.pop(name, None)
@@ -282,6 +287,70 @@ def cli_targets(cli_results: list[dict]) -> list[dict]:
     ]
 
 
+def library_figures() -> dict:
+    """`bench.library`'s measurements, from its own process."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.library"], capture_output=True, text=True, check=True
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def library_table(figures: dict) -> Table:
+    out = Table(title="the dream library over HTTP (warm; p50 / p95 of 200 requests)")
+    for column in ("measure", "SQLite", "PostgreSQL"):
+        out.add_column(column, justify="right")
+    rows = {
+        "page of 10 of 10,000 dreams, ms": ("pages", "page"),
+        "filtered page of 10,000 dreams, ms": ("pages", "filtered"),
+        "search over 100,000 nodes, ms": ("searches", "search"),
+    }
+    for label, (group, name) in rows.items():
+        out.add_row(
+            label,
+            *(
+                f"{figures[f'{group}_{db}'][f'{name}_p50_ms']:.1f} / "
+                f"{figures[f'{group}_{db}'][f'{name}_p95_ms']:.1f}"
+                for db in ("sqlite", "postgresql")
+            ),
+        )
+    out.add_row(
+        "first page after start, s",
+        *(f"{figures[f'pages_{db}']['first_page_s']:.2f}" for db in ("sqlite", "postgresql")),
+    )
+    out.add_row(
+        "first search after start (loads vectors), s",
+        *(f"{figures[f'searches_{db}']['first_search_s']:.2f}" for db in ("sqlite", "postgresql")),
+    )
+    embedder, indexing = figures["embedder"], figures["indexing"]
+    out.add_row(
+        "embedder load s / RSS MB (+ added)",
+        f"{embedder['load_s']:.2f} / {embedder['rss_mb']:.0f} (+{embedder['rss_added_mb']:.0f})",
+        "",
+    )
+    out.add_row("indexing, ms per node", f"{indexing['ms_per_node']:.2f}", "")
+    return out
+
+
+def library_targets(figures: dict) -> list[dict]:
+    """The library issue's speed targets (SQLite), with PostgreSQL reported beside them."""
+    page = figures["pages_sqlite"]["page_p95_ms"]
+    search = figures["searches_sqlite"]["search_p95_ms"]
+    return [
+        {
+            "target": "page of 10 from 10,000 dreams p95 <= 20 ms (SQLite)",
+            "measured": f"{page:.1f} ms (PostgreSQL "
+            f"{figures['pages_postgresql']['page_p95_ms']:.1f} ms)",
+            "met": page <= 20,
+        },
+        {
+            "target": "node search over 100,000 nodes p95 <= 100 ms (SQLite)",
+            "measured": f"{search:.1f} ms (PostgreSQL "
+            f"{figures['searches_postgresql']['search_p95_ms']:.1f} ms)",
+            "met": search <= 100,
+        },
+    ]
+
+
 def _calls(result: dict) -> float:
     """LLM calls per dream as the server counted them (a cached re-run's all come first)."""
     return result["server_calls"] / (1 if result["cached"] else result["runs"])
@@ -309,12 +378,22 @@ def main() -> None:
             results.append(run(scenario, server, workspaces))
     console.log("timing the CLI's start-up")
     cli_results = cli_startup()
-    checks = targets({r["name"]: r for r in results}) + cli_targets(cli_results)
+    console.log("timing the library (10,000 dreams, 100,000 nodes; SQLite and PostgreSQL)")
+    library = library_figures()
+    checks = (
+        targets({r["name"]: r for r in results})
+        + cli_targets(cli_results)
+        + library_targets(library)
+    )
     summary = {"latency_ms": LATENCY_S * 1000, "targets": checks}
     RESULTS.write_text(
-        json.dumps({"summary": summary, "results": results, "cli": cli_results}, indent=2)
+        json.dumps(
+            {"summary": summary, "results": results, "cli": cli_results, "library": library},
+            indent=2,
+        )
     )
     console.print(table(results))
+    console.print(library_table(library))
     console.print(targets_table(checks))
     console.print(f"written {RESULTS}")
 

@@ -1,5 +1,7 @@
 """The dream library: every finished dream recorded, filtered, counted, and searched by meaning."""
 
+import threading
+import time
 from typing import Any, cast
 
 import numpy as np
@@ -54,6 +56,8 @@ class DreamLibrary:
         self.embeddings_spec = embeddings_spec
         self.embeddings_model = embeddings_model
         self._views = ViewCache(store, embeddings_model)
+        self._writing = threading.Lock()
+        """Held by `delete` and by `index` around its writes: no index brings a deletion back."""
 
     def record(self, output: dict[str, Any]) -> GraphRecord:
         """Store a finished dream (not yet searchable: `index` it next)."""
@@ -61,51 +65,78 @@ class DreamLibrary:
         self.store.batch(
             [
                 PutOp(GRAPHS, record["id"], dict(record), index=False),
-                PutOp(SUMMARIES, record["id"], dict(summary_of(record, None)), index=False),
+                PutOp(
+                    SUMMARIES,
+                    record["id"],
+                    dict(summary_of(record, None, time.time())),
+                    index=False,
+                ),
             ]
         )
         self._views.bump_version()
         return record
 
     def index(self, graph_id: str) -> int:
-        """Embed a recorded dream's nodes and make them searchable; how many (0: not recorded)."""
+        """Embed a recorded dream's nodes and make them searchable; how many (0: not recorded).
+
+        A dream deleted while its nodes were embedded stays deleted.
+        """
         record = self.get(graph_id)
         if record is None:
             return 0
         nodes = record["nodes"]
+        texts = [node_text(node) for node in nodes]
         vectors = np.asarray(
-            get_embeddings(self.embeddings_spec).embed_documents([node_text(n) for n in nodes]),
-            dtype=np.float32,
+            get_embeddings(self.embeddings_spec).embed_documents(texts), dtype=np.float32
         )
         block = encode_vectors([node["id"] for node in nodes], vectors, self.embeddings_model)
-        summary = summary_of(record, self.embeddings_model)
         node_space = (NAMESPACE, NODES, graph_id)
-        self.store.batch(
-            [
-                *(PutOp(node_space, node["id"], dict(node), index=False) for node in nodes),
-                PutOp(VECTORS, graph_id, block, index=False),
-                PutOp(SUMMARIES, graph_id, dict(summary), index=False),
-            ]
-        )
+        with self._writing:
+            summary = self.store.get(SUMMARIES, graph_id)
+            if summary is None:  # deleted meanwhile
+                return 0
+            self.store.batch(
+                [
+                    *(PutOp(node_space, node["id"], dict(node), index=False) for node in nodes),
+                    PutOp(VECTORS, graph_id, block, index=False),
+                    PutOp(
+                        SUMMARIES,
+                        graph_id,
+                        {**summary.value, "indexedWith": self.embeddings_model},
+                        index=False,
+                    ),
+                ]
+            )
+        if self.get(graph_id) is None:  # deleted meanwhile by another process
+            self._remove(graph_id, [node["id"] for node in nodes])
+            return 0
         self._views.bump_version()
         return len(nodes)
 
     def delete(self, graph_id: str) -> bool:
         """Remove a dream and its nodes from the library; False if it was not there."""
-        record = self.get(graph_id)
-        if record is None:
-            return False
+        with self._writing:
+            record = self.get(graph_id)
+            summary = self.store.get(SUMMARIES, graph_id)
+            if record is None and summary is None:
+                return False
+            vectors = self.store.get(VECTORS, graph_id)
+            node_ids = {node["id"] for node in record["nodes"]} if record else set()
+            node_ids |= set(vectors.value["ids"]) if vectors else set()
+            self._remove(graph_id, sorted(node_ids))
+        return True
+
+    def _remove(self, graph_id: str, node_ids: list[str]) -> None:
         node_space = (NAMESPACE, NODES, graph_id)
         self.store.batch(
             [
-                *(PutOp(node_space, node["id"], None) for node in record["nodes"]),
-                PutOp(VECTORS, graph_id, None),
-                PutOp(SUMMARIES, graph_id, None),
                 PutOp(GRAPHS, graph_id, None),
+                PutOp(SUMMARIES, graph_id, None),
+                PutOp(VECTORS, graph_id, None),
+                *(PutOp(node_space, node_id, None) for node_id in node_ids),
             ]
         )
         self._views.bump_version()
-        return True
 
     def get(self, graph_id: str) -> GraphRecord | None:
         item = self.store.get(GRAPHS, graph_id)

@@ -25,6 +25,8 @@ class GraphSummary(TypedDict):
     costUsd: float | None
     indexedWith: str | None
     """The embeddings its nodes were indexed with; None until they are searchable."""
+    recordedAt: float
+    """When the library recorded it (seconds since the epoch): orders dreams of one second."""
 
 
 class GraphRecord(TypedDict):
@@ -62,7 +64,7 @@ def graph_record(output: dict[str, Any]) -> GraphRecord:
     }
 
 
-def summary_of(record: GraphRecord, indexed_with: str | None) -> GraphSummary:
+def summary_of(record: GraphRecord, indexed_with: str | None, recorded_at: float) -> GraphSummary:
     metadata = record["metadata"]
     return {
         "id": record["id"],
@@ -75,6 +77,7 @@ def summary_of(record: GraphRecord, indexed_with: str | None) -> GraphSummary:
         "model": metadata.get("model"),
         "costUsd": metadata.get("cost_usd"),
         "indexedWith": indexed_with,
+        "recordedAt": recorded_at,
     }
 
 

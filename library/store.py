@@ -6,10 +6,13 @@ from pathlib import Path
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite import SqliteStore
 
+from core.settings import redact
+
 SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another process's write (CLI and server share a file)."""
 POOL_SIZE = 8
+CONNECT_TIMEOUT_S = 5
 
 
 class LibraryUnavailableError(RuntimeError):
@@ -58,6 +61,12 @@ def _postgres_store(url: str) -> BaseStore:
     from psycopg.rows import DictRow, dict_row
     from psycopg_pool import ConnectionPool, PoolTimeout
 
+    try:  # one connection first: a server that is down or refuses us is named at once
+        Connection.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except PostgresError as error:
+        raise LibraryUnavailableError(
+            f"the library database cannot be reached: {redact(str(error)).strip()}"
+        ) from None
     pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
         url,
         min_size=1,

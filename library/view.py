@@ -97,7 +97,9 @@ class ViewCache:
     def _summaries(self) -> list[GraphSummary]:
         items = self.store.search(SUMMARIES, limit=ALL)
         summaries = [cast(GraphSummary, item.value) for item in items]  # written by `record`
-        return sorted(summaries, key=lambda s: (s["createdAt"], s["id"]), reverse=True)
+        return sorted(
+            summaries, key=lambda s: (s["createdAt"], s["recordedAt"], s["id"]), reverse=True
+        )
 
     def _search_index(
         self, summaries: list[GraphSummary], previous: SearchIndex | None

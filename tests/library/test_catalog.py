@@ -5,7 +5,7 @@ import pytest
 
 from library import DreamLibrary, get_library
 from library.store import close_store, database_key, open_store
-from tests.library.dreams import BAKERY, TRACING, dream_output
+from tests.support.dreams import BAKERY, TRACING, dream_output
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from core.settings import get_settings
 from embeddings import get_embeddings
 from embeddings.minilm import BATCH_SIZE, DIMENSIONS
 from library import get_library
-from tests.library.dreams import BAKERY, TRACING
+from tests.support.dreams import BAKERY, TRACING
 from tests.support.openai_server import EMBEDDING_DIMENSIONS, FakeOpenAI
 
 ENDPOINT_MODEL = "openai:text-embedding-3-small"
