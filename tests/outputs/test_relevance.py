@@ -9,8 +9,6 @@ from nodes.init_anchors import anchor
 from outputs.relevance import relevance
 from tests.support.openai_server import FakeOpenAI
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
-
 
 def idea(node_id: str, text: str, parent: str) -> dict:
     return {**anchor(node_id, text), "name": text, "generation": 1, "parent_id": parent}
