@@ -1,18 +1,26 @@
 """The LangGraph store CODREAMER_DATABASE_URL names: SQLite on one machine, or PostgreSQL."""
 
 import sqlite3
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite import SqliteStore
 
 from core.settings import redact
 
+if TYPE_CHECKING:
+    from psycopg import Connection
+    from psycopg.rows import DictRow
+
 SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another process's write (CLI and server share a file)."""
 POOL_SIZE = 8
 CONNECT_TIMEOUT_S = 5
+SETUP_LOCK_ID = 0x636F_6472_6561_6D  # "codream": the advisory lock around creating tables
+SETUP_TIMEOUT_S = 60
 
 
 class LibraryUnavailableError(RuntimeError):
@@ -77,10 +85,30 @@ def _postgres_store(url: str) -> BaseStore:
     try:
         pool.open(wait=True, timeout=10)
         store = PostgresStore(conn=pool)
-        store.setup()
+        with pool.connection() as conn:  # one setup at a time: servers may start together
+            _wait_for_lock(conn)
+            try:
+                store.setup()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_ID,))
     except (PostgresError, PoolTimeout) as error:
         pool.close()
         raise LibraryUnavailableError(
             f"the library database cannot be reached: {type(error).__name__}: {error}"
         ) from None
     return store
+
+
+def _wait_for_lock(conn: "Connection[DictRow]") -> None:
+    """Take the setup lock, polling: a session blocked in `pg_advisory_lock` would stall the
+    holder's `CREATE INDEX CONCURRENTLY` (it waits for every open transaction), a deadlock."""
+    deadline = time.monotonic() + SETUP_TIMEOUT_S
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s) AS locked", (SETUP_LOCK_ID,)).fetchone()
+        if row is not None and row["locked"]:
+            return
+        if time.monotonic() > deadline:
+            raise LibraryUnavailableError(
+                f"another process has been creating the library's tables for {SETUP_TIMEOUT_S} s"
+            )
+        time.sleep(0.05)

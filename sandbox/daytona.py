@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import engineio.async_client
 from daytona import (
     AsyncDaytona,
     AsyncSandbox,
@@ -33,6 +34,11 @@ from sandbox.base import (
     WorkspaceInfo,
     check_workspace_id,
 )
+
+# The SDK's Socket.IO client (engineio) would take over SIGINT on the event loop when it
+# connects, cancelling every task instead of letting uvicorn or the CLI shut down cleanly;
+# marking its handler as already set keeps our own Ctrl-C handling.
+engineio.async_client.async_signal_handler_set = True
 
 DREAM_LABEL = "codreamer-dream"
 SEED_WORKSPACE_DIR = "/workspace"
