@@ -198,9 +198,9 @@ class DreamLibrary:
         scores = np.clip(index.matrix @ query_vector, 0.0, 1.0)
         if len(slices) < len(index.rows_of):  # a filter: only the matching dreams' rows count
             rows = np.concatenate([np.arange(s.start, s.stop) for s in slices])
+            best = rows[_top(scores[rows], limit)]
         else:
-            rows = np.arange(scores.size)
-        best = rows[np.argsort(-scores[rows], kind="stable")[:limit]]
+            best = _top(scores, limit)
         chosen = [(int(row), float(scores[row])) for row in best if scores[row] >= min_score]
         owners = [index.owners[row] for row, _ in chosen]
         items = self.store.batch([GetOp((NAMESPACE, NODES, g), node) for g, node in owners])
@@ -239,3 +239,12 @@ def _matching(summaries: list[GraphSummary], customer: str, product: str) -> lis
         for summary in summaries
         if customer in summary["customer"].casefold() and product in summary["product"].casefold()
     ]
+
+
+def _top(scores: np.ndarray, limit: int) -> np.ndarray:
+    """The positions of the `limit` highest scores, highest first (no full sort)."""
+    if scores.size > limit:
+        candidates = np.argpartition(-scores, limit)[:limit]
+    else:
+        candidates = np.arange(scores.size)
+    return candidates[np.argsort(-scores[candidates], kind="stable")]

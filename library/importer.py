@@ -36,7 +36,8 @@ async def import_workspaces(library: DreamLibrary) -> ImportReport:
         if output is None:
             report["skipped"][graph_id] = "its results are gone"
             continue
-        library.record({**output, "metadata": {"workspaceId": graph_id, **output["metadata"]}})
+        # the workspace names the dream, whatever id a copied results.json still carries
+        library.record({**output, "metadata": {**output["metadata"], "workspaceId": graph_id}})
         library.index(graph_id)
         report["imported"].append(graph_id)
     return report

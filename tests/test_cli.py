@@ -177,7 +177,7 @@ def test_an_unexpected_error_is_one_line_and_a_crash_log(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(cli, "list_dreams", broken)
-    monkeypatch.setattr(sys, "argv", ["codreamer", "list"])
+    monkeypatch.setattr(sys, "argv", ["codreamer", "list", "--workspaces"])
     with pytest.raises(SystemExit) as exited:
         cli.main()
 
@@ -188,6 +188,6 @@ def test_an_unexpected_error_is_one_line_and_a_crash_log(
     assert str(log) in line
     assert "Traceback" in log.read_text() and "RuntimeError: boom" in log.read_text()
 
-    monkeypatch.setattr(sys, "argv", ["codreamer", "--debug", "list"])
+    monkeypatch.setattr(sys, "argv", ["codreamer", "--debug", "list", "--workspaces"])
     with pytest.raises(RuntimeError, match="boom"):
         cli.main()

@@ -148,12 +148,22 @@ async def test_safety_cli_prints_hostile_dream_text_as_plain_text(
     assert "RED title link clear evil" in result.stderr
     assert "dream-broken is broken: results.json is not valid JSON" in result.stderr
 
-    as_json = run_cli("list", "--json")
+    as_json = run_cli("list", "--workspaces", "--json")
 
     assert as_json.returncode == 0, as_json.stderr
     assert UNSAFE_ON_A_TERMINAL.search(as_json.stdout) is None, as_json.stdout.encode()
     (listed,) = [item for item in json.loads(as_json.stdout) if item["id"] == "dream-hostile"]
     assert listed["customer"] == HOSTILE_TERMINAL  # the same text, escaped for the terminal
+
+    assert run_cli("library", "import").returncode == 0
+    stored = run_cli("list")
+    found = run_cli("search", "RED title link clear evil", "--min-score", "0")
+
+    for shown in (stored, found):
+        assert shown.returncode == 0, shown.stderr
+        assert UNSAFE_ON_A_TERMINAL.search(shown.stderr) is None, shown.stderr.encode()
+        assert b"\x1b" not in shown.stderr.encode()
+    assert "dream-hostile" in stored.stderr and "RED" in stored.stderr
 
 
 def test_safety_cli_error_lines_show_markup_and_escapes_as_plain_text(

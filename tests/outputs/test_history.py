@@ -26,7 +26,7 @@ async def test_history_lists_finished_and_stopped_dreams(
     second = await graph.ainvoke({**DREAM, "customer": "Florists"})
     (isolated_env / "workspaces" / "dream-00000000-000000-stopped").mkdir()
 
-    listed = run_cli("list", "--json")
+    listed = run_cli("list", "--workspaces", "--json")
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         served = (await client.get("/api/v1/dreams")).json()
         one = await client.get(f"/api/v1/dreams/{first['metadata']['workspaceId']}")
@@ -78,8 +78,8 @@ async def test_history_lists_broken_workspaces_as_broken(
     good = await graph.ainvoke(DREAM)
     broken = broken_workspaces(isolated_env / "workspaces", good)
 
-    listed = run_cli("list", "--json")
-    table = run_cli("list")
+    listed = run_cli("list", "--workspaces", "--json")
+    table = run_cli("list", "--workspaces")
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         served = await client.get("/api/v1/dreams")
         one = {name: await client.get(f"/api/v1/dreams/{name}") for name in broken}
