@@ -10,7 +10,6 @@ embedded for real. The PostgreSQL server is the tests' private one (no pgvector 
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,15 +26,17 @@ from langgraph.store.base import BaseStore, PutOp
 
 from embeddings import embeddings_name
 from library.records import graph_record, summary_of
+from library.store import close_store, database_key, open_store
 from library.view import GRAPHS, NAMESPACE, SUMMARIES, VECTORS, encode_vectors
 from tests.support.dreams import dream_output
-from tests.support.live_server import LiveServer
+from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 
 DREAMS = 10_000
 SEARCH_DREAMS, NODES_PER_DREAM = 1_000, 100
 REQUESTS = 200
 CHUNK = 500
+CODREAMER = Path(sys.executable).with_name("codreamer")
 WORDS = "oven bread latency trace nurse shift dog walk cloud bill".split()
 
 
@@ -83,7 +85,7 @@ def indexing_cost(folder: str) -> dict[str, float]:
 
 def pages(url: str, folder: str) -> dict[str, float]:
     """p50/p95 of `GET /api/v1/graphs` pages of 10 (with and without a filter), 10,000 dreams."""
-    with _served(url, folder) as (client, store):
+    with _served(url, folder) as (client, store, _):
         _fill(store, DREAMS, nodes_per_dream=0)
         cold = _timed(lambda: client.get("/api/v1/graphs", params={"limit": 10}))
         plain = _latencies(
@@ -103,7 +105,7 @@ def pages(url: str, folder: str) -> dict[str, float]:
 
 def searches(url: str, folder: str) -> dict[str, float]:
     """p50/p95 of `GET /api/v1/search/nodes` over 100,000 indexed nodes, and the first search."""
-    with _served(url, folder) as (client, store):
+    with _served(url, folder) as (client, store, server_pid):
         _fill(store, SEARCH_DREAMS, nodes_per_dream=NODES_PER_DREAM)
         query = {"q": "bread that rises slowly", "minScore": 0}
         cold = _timed(lambda: client.get("/api/v1/search/nodes", params=query))
@@ -114,33 +116,53 @@ def searches(url: str, folder: str) -> dict[str, float]:
             )
         )
         count = client.get("/api/v1/search/stats").json()["totalNodes"]
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"nodes": count, "first_search_s": cold, **_percentiles("search", warm), "rss_mb": rss}
+        rss = _peak_rss_mb(server_pid)
+    return {
+        "nodes": count,
+        "first_search_s": cold,
+        **_percentiles("search", warm),
+        "server_rss_mb": rss,
+    }
 
 
 class _served:
-    """The app over HTTP with CODREAMER_DATABASE_URL = url; (client, the library's store)."""
+    """`codreamer serve` in its own process on CODREAMER_DATABASE_URL = url, as users run it;
+    (an HTTP client, the same library's store opened here to fill it)."""
 
     def __init__(self, url: str, folder: str) -> None:
         self.url, self.folder = url, folder
 
-    def __enter__(self) -> tuple[httpx.Client, BaseStore]:
-        from core.settings import get_settings
-        from library import close_libraries, get_library
-
-        os.environ.update(CODREAMER_DATABASE_URL=self.url, CODREAMER_WORKSPACES=self.folder)
-        get_settings.cache_clear()
-        close_libraries()
-        self.server = LiveServer().start()
-        self.client = httpx.Client(base_url=self.server.url, timeout=120)
-        return self.client, get_library().store
+    def __enter__(self) -> tuple[httpx.Client, BaseStore, int]:
+        port = free_port()
+        env = {
+            **os.environ,
+            "CODREAMER_DATABASE_URL": self.url,
+            "CODREAMER_WORKSPACES": self.folder,
+        }
+        self.server = subprocess.Popen(
+            [str(CODREAMER), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.client.get("/").raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self.server.poll() is not None:
+                    raise RuntimeError("codreamer serve did not start") from None
+                time.sleep(0.1)
+        self.store = open_store(database_key(self.url))
+        return self.client, self.store, self.server.pid
 
     def __exit__(self, *_: object) -> None:
-        from library import close_libraries
-
         self.client.close()
-        self.server.stop()
-        close_libraries()
+        close_store(self.store)
+        self.server.terminate()
+        self.server.wait(timeout=60)
 
 
 def _fill(store: BaseStore, dreams: int, nodes_per_dream: int) -> None:
@@ -153,17 +175,16 @@ def _fill(store: BaseStore, dreams: int, nodes_per_dream: int) -> None:
         record = graph_record(
             dream_output(graph_id, f"{random.choice(WORDS)} customer {number}", "oven", ideas)
         )
-        indexed = embeddings_name() if nodes_per_dream else None
+        indexed = embeddings_name()
         ops += [
             PutOp(GRAPHS, graph_id, dict(record)),
             PutOp(SUMMARIES, graph_id, dict(summary_of(record, indexed, time.time()))),
         ]
-        if nodes_per_dream:
-            vectors = rng.standard_normal((len(record["nodes"]), 384)).astype(np.float32)
-            ids = [node["id"] for node in record["nodes"]]
-            ops.append(PutOp(VECTORS, graph_id, encode_vectors(ids, vectors, embeddings_name())))
-            space = (NAMESPACE, "nodes", graph_id)
-            ops += [PutOp(space, node["id"], dict(node)) for node in record["nodes"]]
+        vectors = rng.standard_normal((len(record["nodes"]), 384)).astype(np.float32)
+        ids = [node["id"] for node in record["nodes"]]
+        ops.append(PutOp(VECTORS, graph_id, encode_vectors(ids, vectors, indexed)))
+        space = (NAMESPACE, "nodes", graph_id)
+        ops += [PutOp(space, node["id"], dict(node)) for node in record["nodes"]]
         if len(ops) >= CHUNK:
             store.batch(ops)
             ops = []
@@ -185,6 +206,14 @@ def _timed(request: Callable[[], httpx.Response]) -> float:
 def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(seconds, n=20)
     return {f"{name}_p50_ms": statistics.median(seconds) * 1000, f"{name}_p95_ms": cuts[18] * 1000}
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _python(code: str) -> str:
