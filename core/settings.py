@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     prices: dict[str, tuple[float, float]] = Field(default={}, alias="CODREAMER_PRICES")
     """Extra or corrected prices, JSON: {"model": [usd per 1M input tokens, per 1M output]}."""
     relevance: bool = Field(default=False, alias="CODREAMER_RELEVANCE")
-    """Add embedding relevance to metadata.quality (the offline MiniLM model: ~0.3 s to load)."""
+    """Add embedding relevance to metadata.quality (the offline MiniLM model: ~0.5 s to load)."""
     llm_cache: Path | None = Field(default=None, alias="CODREAMER_LLM_CACHE")
     """A SQLite file caching accepted LLM answers: an identical dream re-run makes no calls."""
     max_nodes: int = Field(default=20_000, alias="CODREAMER_MAX_NODES", ge=3, le=20_000)

