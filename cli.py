@@ -428,7 +428,8 @@ def search(
             terminal_cell(hit["customer"], 30),
         )
     console.print(table)
-    console.print(f"{len(hits)} nodes at similarity {min_score} or more", highlight=False)
+    nodes = "node" if len(hits) == 1 else "nodes"
+    console.print(f"{len(hits)} {nodes} at similarity {min_score} or more", highlight=False)
 
 
 @app.command()
