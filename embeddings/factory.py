@@ -58,3 +58,25 @@ def _endpoint_embeddings(spec: str, base_url: str | None, api_key: str) -> Embed
         return init_embeddings(spec, **options)
     except (ImportError, ValueError) as error:
         raise EmbeddingsUnavailableError(f"CODREAMER_EMBEDDINGS={spec!r}: {error}") from None
+
+
+class LazyEmbeddings(Embeddings):
+    """The embeddings `spec` names, loaded at their first use (a store may never need them)."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return get_embeddings(self.spec).embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return get_embeddings(self.spec).embed_query(text)
+
+
+def embedding_dimensions(spec: str) -> int:
+    """How long the vectors of `spec` are (an endpoint is asked once)."""
+    if spec == LOCAL:
+        from embeddings.minilm import DIMENSIONS
+
+        return DIMENSIONS
+    return len(get_embeddings(spec).embed_query("How long are these vectors?"))

@@ -5,11 +5,18 @@ import threading
 from langgraph.store.base import BaseStore
 
 from core.settings import get_settings
-from embeddings import embeddings_name
+from embeddings import LazyEmbeddings, embedding_dimensions, embeddings_name
 from library.catalog import DreamLibrary, LibraryStats, NodeHit, Page, SearchStats
 from library.indexing import index_later, wait_for_indexing
 from library.records import GraphRecord, GraphSummary
-from library.store import LibraryUnavailableError, close_store, database_key, open_store
+from library.store import (
+    SQLITE_PREFIX,
+    LibraryUnavailableError,
+    VectorIndex,
+    close_store,
+    database_key,
+    open_store,
+)
 
 __all__ = [
     "DreamLibrary",
@@ -33,13 +40,15 @@ _lock = threading.Lock()
 def get_library() -> DreamLibrary:
     """The library CODREAMER_DATABASE_URL names, opened once per process."""
     settings = get_settings()
-    key = (database_key(settings.database_url), settings.embeddings)
+    url, spec = database_key(settings.database_url), settings.embeddings
     with _lock:
-        if key not in _libraries:
-            _libraries[key] = DreamLibrary(
-                open_store(key[0]), settings.embeddings, embeddings_name()
-            )
-        return _libraries[key]
+        if (url, spec) not in _libraries:
+            vectors = None
+            if not url.startswith(SQLITE_PREFIX):  # pgvector, if the server has it
+                vectors = VectorIndex(LazyEmbeddings(spec), embedding_dimensions(spec))
+            store = open_store(url, vectors)
+            _libraries[url, spec] = DreamLibrary(store, spec, embeddings_name())
+        return _libraries[url, spec]
 
 
 def library_over(store: BaseStore) -> DreamLibrary:

@@ -11,10 +11,21 @@ from typing_extensions import TypedDict
 from core.state import Node
 from embeddings import get_embeddings
 from library.records import GraphRecord, GraphSummary, graph_record, node_text, summary_of
-from library.view import GRAPHS, NAMESPACE, SUMMARIES, VECTORS, ViewCache, encode_vectors
+from library.store import TEXT_FIELD, has_vector_index
+from library.view import (
+    GRAPHS,
+    NAMESPACE,
+    SUMMARIES,
+    VECTORS,
+    LibraryView,
+    ViewCache,
+    encode_vectors,
+)
 
 NODES = "nodes"
 """Each dream's nodes are items of the namespace ("codreamer", "nodes", <dream id>)."""
+MAX_STORE_RESULTS = 10_000
+"""The most nodes one search asks a vector-indexed store for, to find enough that match."""
 
 
 class Page(TypedDict):
@@ -56,6 +67,8 @@ class DreamLibrary:
         self.embeddings_spec = embeddings_spec
         self.embeddings_model = embeddings_model
         self._views = ViewCache(store, embeddings_model)
+        self.searches_in_store = has_vector_index(store)
+        """pgvector: the store embeds and searches node texts; else this process does."""
         self._writing = threading.Lock()
         """Held by `delete` and by `index` around its writes: no index brings a deletion back."""
 
@@ -79,39 +92,41 @@ class DreamLibrary:
     def index(self, graph_id: str) -> int:
         """Embed a recorded dream's nodes and make them searchable; how many (0: not recorded).
 
-        A dream deleted while its nodes were embedded stays deleted.
+        With pgvector the store embeds the nodes' texts itself; otherwise their vectors are
+        stored as one block that every process searches in memory. A dream deleted while its
+        nodes were embedded stays deleted.
         """
         record = self.get(graph_id)
         if record is None:
             return 0
         nodes = record["nodes"]
-        texts = [node_text(node) for node in nodes]
-        vectors = np.asarray(
-            get_embeddings(self.embeddings_spec).embed_documents(texts), dtype=np.float32
-        )
-        block = encode_vectors([node["id"] for node in nodes], vectors, self.embeddings_model)
         node_space = (NAMESPACE, NODES, graph_id)
+        if self.searches_in_store:
+            writes = [
+                PutOp(node_space, node["id"], {**node, TEXT_FIELD: node_text(node)}, [TEXT_FIELD])
+                for node in nodes
+            ]
+        else:
+            writes = [PutOp(node_space, node["id"], dict(node), index=False) for node in nodes]
+            writes.append(PutOp(VECTORS, graph_id, self._vector_block(nodes), index=False))
         with self._writing:
             summary = self.store.get(SUMMARIES, graph_id)
             if summary is None:  # deleted meanwhile
                 return 0
-            self.store.batch(
-                [
-                    *(PutOp(node_space, node["id"], dict(node), index=False) for node in nodes),
-                    PutOp(VECTORS, graph_id, block, index=False),
-                    PutOp(
-                        SUMMARIES,
-                        graph_id,
-                        {**summary.value, "indexedWith": self.embeddings_model},
-                        index=False,
-                    ),
-                ]
-            )
+            indexed = {**summary.value, "indexedWith": self.embeddings_model}
+            self.store.batch([*writes, PutOp(SUMMARIES, graph_id, indexed, index=False)])
         if self.get(graph_id) is None:  # deleted meanwhile by another process
             self._remove(graph_id, [node["id"] for node in nodes])
             return 0
         self._views.bump_version()
         return len(nodes)
+
+    def _vector_block(self, nodes: list[Node]) -> dict[str, Any]:
+        texts = [node_text(node) for node in nodes]
+        vectors = np.asarray(
+            get_embeddings(self.embeddings_spec).embed_documents(texts), dtype=np.float32
+        )
+        return encode_vectors([node["id"] for node in nodes], vectors, self.embeddings_model)
 
     def delete(self, graph_id: str) -> bool:
         """Remove a dream and its nodes from the library; False if it was not there."""
@@ -182,12 +197,38 @@ class DreamLibrary:
         min_score: float = 0.5,
     ) -> list[NodeHit]:
         """The nodes closest in meaning to `query` (cosine similarity, clipped to [0, 1])."""
-        view = self._views.current(with_vectors=True)
-        index = view.index
-        assert index is not None  # built by current(with_vectors=True)
+        view = self._views.current(with_vectors=not self.searches_in_store)
         graphs = {
             summary["id"]: summary for summary in _matching(view.summaries, customer, product)
         }
+        if not graphs:
+            return []
+        if self.searches_in_store:
+            scored = self._scored_by_store(query, graphs, limit, min_score)
+        else:
+            scored = self._scored_in_memory(view, query, graphs, limit, min_score)
+        return [
+            {
+                "node": node,
+                "score": round(min(max(score, 0.0), 1.0), 4),
+                "graphId": graph_id,
+                "customer": graphs[graph_id]["customer"],
+                "product": graphs[graph_id]["product"],
+            }
+            for graph_id, node, score in scored
+        ]
+
+    def _scored_in_memory(
+        self,
+        view: LibraryView,
+        query: str,
+        graphs: dict[str, GraphSummary],
+        limit: int,
+        min_score: float,
+    ) -> list[tuple[str, Node, float]]:
+        """The best nodes of `graphs` by one matrix product over every cached vector."""
+        index = view.index
+        assert index is not None  # built by current(with_vectors=True)
         slices = [index.rows_of[graph_id] for graph_id in graphs if graph_id in index.rows_of]
         if not slices:
             return []
@@ -195,7 +236,7 @@ class DreamLibrary:
             get_embeddings(self.embeddings_spec).embed_query(query), dtype=np.float32
         )
         query_vector /= max(float(np.linalg.norm(query_vector)), 1e-12)
-        scores = np.clip(index.matrix @ query_vector, 0.0, 1.0)
+        scores = index.matrix @ query_vector
         if len(slices) < len(index.rows_of):  # a filter: only the matching dreams' rows count
             rows = np.concatenate([np.arange(s.start, s.stop) for s in slices])
             best = rows[_top(scores[rows], limit)]
@@ -205,16 +246,31 @@ class DreamLibrary:
         owners = [index.owners[row] for row, _ in chosen]
         items = self.store.batch([GetOp((NAMESPACE, NODES, g), node) for g, node in owners])
         return [
-            {
-                "node": cast(Node, item.value),  # written by `index`
-                "score": round(score, 4),
-                "graphId": graph_id,
-                "customer": graphs[graph_id]["customer"],
-                "product": graphs[graph_id]["product"],
-            }
+            (graph_id, cast(Node, item.value), score)  # written by `index`
             for (graph_id, _), (_, score), item in zip(owners, chosen, items, strict=True)
             if isinstance(item, Item)
         ]
+
+    def _scored_by_store(
+        self, query: str, graphs: dict[str, GraphSummary], limit: int, min_score: float
+    ) -> list[tuple[str, Node, float]]:
+        """The best nodes of `graphs` by the store's own vector search (pgvector's HNSW index).
+
+        The store cannot filter by a customer substring, so it is asked for more nodes until
+        enough of them belong to `graphs` (or no more pass `min_score`).
+        """
+        wanted = max(limit * 4, 40)
+        while True:
+            items = self.store.search((NAMESPACE, NODES), query=query, limit=wanted)
+            scored = [
+                (item.namespace[2], _without_text(item.value), item.score or 0.0)
+                for item in items
+                if item.namespace[2] in graphs and (item.score or 0.0) >= min_score
+            ]
+            exhausted = len(items) < wanted or (items[-1].score or 0.0) < min_score
+            if len(scored) >= limit or exhausted or wanted >= MAX_STORE_RESULTS:
+                return scored[:limit]
+            wanted *= 4
 
     def search_stats(self) -> SearchStats:
         view = self._views.current()
@@ -248,3 +304,8 @@ def _top(scores: np.ndarray, limit: int) -> np.ndarray:
     else:
         candidates = np.arange(scores.size)
     return candidates[np.argsort(-scores[candidates], kind="stable")]
+
+
+def _without_text(value: dict[str, Any]) -> Node:
+    """A node item's value as the node (the store's copy also holds the text it embedded)."""
+    return cast(Node, {key: item for key, item in value.items() if key != TEXT_FIELD})

