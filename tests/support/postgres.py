@@ -130,6 +130,8 @@ class PostgresServer:
             raise RuntimeError("the PostgreSQL server is already started")
         try:
             self._dir = self._make_dir()
+            if self._as_system_user and not _reachable_by_all(self.bin_dir):
+                self.bin_dir = self._reachable_copy(self.bin_dir)
             self._run(
                 "initdb", "-D", str(self._data), "-U", SUPERUSER, "-A", "trust",
                 "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
@@ -233,6 +235,15 @@ class PostgresServer:
         if self._as_system_user:
             shutil.chown(path, SYSTEM_USER, SYSTEM_USER)
         return path
+
+    def _reachable_copy(self, bin_dir: Path) -> Path:
+        """A copy of a wheel's PostgreSQL (in a venv under /root, say) that `postgres` can run:
+        its package folder and the `*.libs` folders beside it (its shared libraries)."""
+        package = bin_dir.parents[1]
+        install = self._dir / "install"
+        for folder in [package, *package.parent.glob("*.libs")]:
+            shutil.copytree(folder, install / folder.name, symlinks=True)
+        return install / bin_dir.relative_to(package.parent)
 
     def _write(self, path: Path, text: str) -> None:
         path.write_text(text)
