@@ -26,7 +26,7 @@ from sse_starlette import EventSourceResponse
 from core.context import DreamContext, InvalidRunSettingsError
 from core.safe_text import json_safe
 from core.settings import get_settings
-from core.state import DreamInput, DreamOutput
+from core.state import DreamInput, DreamOutput, Node
 from graph.runner import (
     DreamNotFoundError,
     close_clients,
@@ -57,6 +57,7 @@ from outputs.viewer import to_html
 from sandbox import SandboxError, get_backend
 from sandbox.base import WorkspaceId, WorkspaceIdError
 from sandbox.lease import DreamAlreadyRunningError
+from webapp.routes import mount_app
 
 logger = logging.getLogger(__name__)
 VERSION = importlib.metadata.version("codreamer")
@@ -154,19 +155,24 @@ async def invalid_run_settings(_: Request, error: InvalidRunSettingsError) -> JS
 @app.get("/")
 async def health() -> dict[str, Any]:
     settings = get_settings()
-    return {
+    status = {
         "status": "ok",
         "version": VERSION,
         "model": describe_model(settings.model),
         "sandbox": settings.sandbox,
         "mode": "workflow" if settings.use_workflow else "legacy",
     }
+    if settings.response_shape == "nodes":  # as the original server, for its frontend
+        status["service"] = "CoDreamer"
+    return status
 
 
 @app.post("/api/v1/dream", dependencies=protected)
-async def dream(body: DreamInput) -> DreamOutput:
-    """Run a dream and answer `{nodes, metadata}` (the seed's contract)."""
-    return await run_dream(body, DreamContext(), new_workspace_id())
+async def dream(body: DreamInput) -> DreamOutput | list[Node]:
+    """Run a dream and answer `{nodes, metadata}` (the seed's contract), or with
+    CODREAMER_RESPONSE_SHAPE=nodes the bare `Node[]` the original server answered."""
+    output = await run_dream(body, DreamContext(), new_workspace_id())
+    return output["nodes"] if get_settings().response_shape == "nodes" else output
 
 
 @app.post(
@@ -373,3 +379,4 @@ add_routes(
     dependencies=[*protected, Depends(bounded_batch)],
     serializer=GraphSerializer(),
 )
+mount_app(app)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default=[], alias="CODREAMER_ALLOWED_MODELS"
     )
     """Models a served request may ask for besides CODREAMER_MODEL (comma-separated)."""
+    response_shape: Literal["full", "nodes"] = Field(
+        default="full", alias="CODREAMER_RESPONSE_SHAPE"
+    )
+    """What `POST /api/v1/dream` answers: "full" `{nodes, metadata}` (the seed's), or "nodes",
+    a bare `Node[]` as the original server answered (its frontend reads that)."""
     max_batch: int = Field(default=8, alias="CODREAMER_MAX_BATCH", ge=1, le=100)
     """The most dreams one LangServe `/dream/batch` request may hold."""
     max_body_bytes: int = Field(default=65_536, alias="CODREAMER_MAX_BODY_BYTES", ge=1_024)

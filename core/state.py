@@ -23,6 +23,18 @@ class Edge(TypedDict):
     rationale: str
 
 
+class Verification(TypedDict):
+    """The original CoDreamer's web-search check of a node (optional on every node)."""
+
+    verified: bool
+    confidence: float
+    """In [0, 1]."""
+    summary: str
+    sources: list[str]
+    """URLs."""
+    timestamp: str
+
+
 class Node(TypedDict):
     """A node as the original CoDreamer frontend reads it (`id`, `content`, `edge`) plus extras."""
 
@@ -34,6 +46,8 @@ class Node(TypedDict):
     generation: int
     """0 for the anchors, N for nodes grown in generation N."""
     parent_id: str | None
+    verification: NotRequired[Verification]
+    """Set when the node was checked by a web search."""
 
 
 class Usage(TypedDict):

@@ -17,7 +17,7 @@ from core.context import (
     validated_context,
 )
 from core.settings import get_settings
-from core.state import DreamInput, DreamOutput, total_node_count
+from core.state import DreamInput, DreamOutput, Node, total_node_count
 from graph.legacy import legacy_updates
 from graph.workflow import graph
 from nodes.create_workspace import new_workspace_id
@@ -41,6 +41,8 @@ class Progress(TypedDict):
     nodes: int
     total: int
     llm_calls: int
+    added: list[Node]
+    """The nodes this step grew (a front end draws the graph as it grows)."""
 
 
 DreamEvent = tuple[Literal["progress"], Progress] | tuple[Literal["result"], dict[str, Any]]
@@ -71,7 +73,9 @@ class Tracker:
         )
 
     def observe(self, step: str, update: dict[str, Any]) -> Progress:
-        self.seen.update(update.get("nodes_by_id") or {})
+        grown = update.get("nodes_by_id") or {}
+        added = [node for node_id, node in grown.items() if node_id not in self.seen]
+        self.seen.update(grown)
         self.calls += (update.get("usage") or {}).get("llm_calls", 0)
         generation = update.get("generation") if step == "save_generation" else None
         return {
@@ -81,6 +85,7 @@ class Tracker:
             "nodes": len(self.seen),
             "total": self.total,
             "llm_calls": self.calls,
+            "added": added,
         }
 
 

@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "embeddings", "sandbox", "outputs", "library", "nodes", "graph"]
-ENTRY_POINTS = {"server", "cli", "http_guards"}
+ENTRY_POINTS = {"server", "cli", "http_guards", "webapp"}
 
 
 def imported_top_levels(path: Path) -> set[str]:

@@ -1,6 +1,7 @@
 """The FastAPI app over real HTTP: the seed's REST contract, SSE progress, LangServe, modes."""
 
 import asyncio
+import itertools
 import json
 
 import httpx
@@ -68,6 +69,31 @@ async def test_seed_curl_body_gets_nodes_and_metadata(
     assert_seed_contract(body, 16)
     assert body["metadata"]["mode"] == "workflow" and body["metadata"]["sandbox"] == "local"
     assert body["metadata"]["usage"]["llm_calls"] == fake_llm.stats.calls == 11
+
+
+async def test_the_original_servers_shape_answers_bare_nodes(
+    fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CODREAMER_RESPONSE_SHAPE=nodes: `Node[]` and a `service` in the health check, as the
+    original server answered (its frontend reads them)."""
+    monkeypatch.setenv("CODREAMER_RESPONSE_SHAPE", "nodes")
+    get_settings.cache_clear()
+    server = LiveServer().start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            health = (await client.get("/")).json()
+            response = await client.post(
+                "/api/v1/dream", json={**SEED_BODY, "generations_count_int": 2}
+            )
+    finally:
+        server.stop()
+
+    assert health["service"] == "CoDreamer" and health["status"] == "ok"
+    assert response.status_code == 200, response.text
+    nodes = response.json()
+    assert isinstance(nodes, list) and len(nodes) == 2 + 2 + 4
+    assert all({"id", "content", "edge"} <= set(node) for node in nodes)
+    assert {CUSTOMER_JOB, PRODUCT_FEATURE} <= {node["id"] for node in nodes}
 
 
 async def test_defaults_are_two_children_three_generations(live_server: LiveServer) -> None:
@@ -156,6 +182,9 @@ async def test_sse_stream_reports_progress_in_order_then_the_result(
     assert progress[0]["step"] == "create_workspace" and progress[-1]["step"] == "record_dream"
     assert progress[-1]["llm_calls"] == 11 and progress[-1]["total"] == 16
     assert_seed_contract(events[-1][1], 16)
+    added = [node["id"] for p in progress for node in p["added"]]  # each node once, as it grew
+    assert sorted(added) == sorted(node["id"] for node in events[-1][1]["nodes"])
+    assert all(len(p["added"]) == p["nodes"] - q["nodes"] for q, p in itertools.pairwise(progress))
 
 
 async def test_langserve_remote_runnable_invokes_and_streams(live_server: LiveServer) -> None:

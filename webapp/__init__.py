@@ -1,0 +1,1 @@
+"""The browser app that `codreamer serve` serves at `/app/`: plain HTML, CSS and JS modules."""
