@@ -11,7 +11,7 @@ from typing_extensions import TypedDict
 from core.state import Node
 from embeddings import get_embeddings
 from library.records import GraphRecord, GraphSummary, graph_record, node_text, summary_of
-from library.store import TEXT_FIELD, has_vector_index
+from library.store import STORE_ERRORS, TEXT_FIELD, LibraryUnavailableError, has_vector_index
 from library.view import (
     GRAPHS,
     NAMESPACE,
@@ -60,7 +60,8 @@ class SearchStats(TypedDict):
 
 
 class DreamLibrary:
-    """Dreams in a LangGraph store; node vectors searched in process (see `library.view`)."""
+    """Dreams in a LangGraph store, their nodes searched by the store (pgvector) or in this
+    process (see `library.view`)."""
 
     def __init__(self, store: BaseStore, embeddings_spec: str, embeddings_model: str) -> None:
         self.store = store
@@ -75,18 +76,17 @@ class DreamLibrary:
     def record(self, output: dict[str, Any]) -> GraphRecord:
         """Store a finished dream (not yet searchable: `index` it next)."""
         record = graph_record(output)
-        self.store.batch(
-            [
-                PutOp(GRAPHS, record["id"], dict(record), index=False),
-                PutOp(
-                    SUMMARIES,
-                    record["id"],
-                    dict(summary_of(record, None, time.time())),
-                    index=False,
-                ),
-            ]
-        )
-        self._views.bump_version()
+        summary = summary_of(record, None, time.time())
+        try:
+            self.store.batch(
+                [
+                    PutOp(GRAPHS, record["id"], dict(record), index=False),
+                    PutOp(SUMMARIES, record["id"], dict(summary), index=False),
+                ]
+            )
+            self._views.bump_version()
+        except STORE_ERRORS as error:
+            raise LibraryUnavailableError(f"the dream could not be stored: {error}") from None
         return record
 
     def index(self, graph_id: str) -> int:
@@ -115,7 +115,7 @@ class DreamLibrary:
                 return 0
             indexed = {**summary.value, "indexedWith": self.embeddings_model}
             self.store.batch([*writes, PutOp(SUMMARIES, graph_id, indexed, index=False)])
-        if self.get(graph_id) is None:  # deleted meanwhile by another process
+        if not self.has(graph_id):  # deleted meanwhile by another process
             self._remove(graph_id, [node["id"] for node in nodes])
             return 0
         self._views.bump_version()
@@ -158,7 +158,8 @@ class DreamLibrary:
         return None if item is None else cast(GraphRecord, item.value)  # written by `record`
 
     def has(self, graph_id: str) -> bool:
-        return any(summary["id"] == graph_id for summary in self._views.current().summaries)
+        """Whether the dream is recorded (one small read)."""
+        return self.store.get(SUMMARIES, graph_id) is not None
 
     def unindexed(self) -> list[str]:
         """Dreams recorded but not (or not with the current embeddings) searchable yet."""

@@ -3,7 +3,8 @@
 from typing_extensions import TypedDict
 
 from library.catalog import DreamLibrary
-from outputs.history import UnreadableResultsError, list_dreams, load_dream
+from outputs.history import UnreadableResultsError, load_dream, workspace_infos
+from sandbox import SandboxError
 
 
 class ImportReport(TypedDict):
@@ -18,23 +19,20 @@ async def import_workspaces(library: DreamLibrary) -> ImportReport:
     """Record and index every finished dream in the workspaces; idempotent."""
     report: ImportReport = {"imported": [], "already": [], "skipped": {}}
     unindexed = set(library.unindexed())
-    for summary in await list_dreams():
-        graph_id = summary["id"]
+    for info in sorted(await workspace_infos(), key=lambda info: info.id):
+        graph_id = info.id
         if library.has(graph_id):
             report["already"].append(graph_id)
             if graph_id in unindexed:
                 library.index(graph_id)
             continue
-        if summary["status"] != "complete":
-            report["skipped"][graph_id] = summary["reason"] or summary["status"]
-            continue
         try:
             output = await load_dream(graph_id)
-        except UnreadableResultsError as error:
+        except (UnreadableResultsError, SandboxError) as error:
             report["skipped"][graph_id] = str(error)
             continue
         if output is None:
-            report["skipped"][graph_id] = "its results are gone"
+            report["skipped"][graph_id] = "it stopped before its results (`codreamer resume` it)"
             continue
         # the workspace names the dream, whatever id a copied results.json still carries
         library.record({**output, "metadata": {**output["metadata"], "workspaceId": graph_id}})

@@ -5,6 +5,7 @@ CLI dream is searchable once the command returns.
 """
 
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from core.settings import redact
@@ -13,20 +14,30 @@ from library.catalog import DreamLibrary
 logger = logging.getLogger(__name__)
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codreamer-index")
 _queued: set[Future[int]] = set()
+_queued_lock = threading.Lock()
+"""Jobs are added here and removed by the worker thread when done."""
 
 
 def index_later(library: DreamLibrary, graph_ids: list[str]) -> None:
     """Queue these recorded dreams for indexing."""
     for graph_id in graph_ids:
         job = _worker.submit(_index, library, graph_id)
-        _queued.add(job)
-        job.add_done_callback(_queued.discard)
+        with _queued_lock:
+            _queued.add(job)
+        job.add_done_callback(_forget)
 
 
 def wait_for_indexing(timeout: float | None = None) -> bool:
     """Wait until every queued dream is indexed (or failed); False if `timeout` passed first."""
-    _, pending = wait(list(_queued), timeout=timeout)
+    with _queued_lock:
+        queued = list(_queued)
+    _, pending = wait(queued, timeout=timeout)
     return not pending
+
+
+def _forget(job: Future[int]) -> None:
+    with _queued_lock:
+        _queued.discard(job)
 
 
 def _index(library: DreamLibrary, graph_id: str) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite import SqliteStore
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SQLITE_PREFIX = "sqlite:///"
+STORE_ERRORS = (sqlite3.Error, psycopg.Error)
+"""What the stores raise when their database fails (locked, gone, unreachable)."""
 BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another process's write (CLI and server share a file)."""
 TEXT_FIELD = "text"

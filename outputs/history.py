@@ -56,11 +56,18 @@ class DreamSummary(TypedDict):
     model: str | None
 
 
-async def list_dreams() -> list[DreamSummary]:
-    """Every dream this process can see, newest first."""
+async def workspace_infos() -> list[WorkspaceInfo]:
+    """Every dream workspace this process can see: local ones, and with USE_DAYTONA the kept
+    sandboxes."""
     infos = await get_backend("local").list()
     if get_settings().use_daytona:
         infos += await get_backend("daytona").list()
+    return infos
+
+
+async def list_dreams() -> list[DreamSummary]:
+    """Every dream this process can see, newest first."""
+    infos = await workspace_infos()
     summaries = await asyncio.gather(*(_summary(info) for info in infos))
     return sorted(summaries, key=lambda summary: summary["id"], reverse=True)
 

@@ -17,6 +17,7 @@ from library import get_library, wait_for_indexing
 from nodes.create_workspace import new_workspace_id
 from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI
+from tests.support.postgres import PostgresServer
 
 DREAM = {
     "customer": "Dog owners who work long hours",
@@ -88,6 +89,22 @@ def test_a_library_that_cannot_be_written_costs_a_warning_not_the_dream(
     (warning,) = output["metadata"]["warnings"]
     assert warning.startswith("not recorded in the library: the library database cannot be")
     assert "pw@" not in warning
+
+
+def test_a_library_whose_write_fails_costs_a_warning_not_the_dream(
+    fake_llm: FakeOpenAI, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODREAMER_DATABASE_URL", postgres_server.url)
+    get_settings.cache_clear()
+    postgres_server.reset()
+    get_library()  # opened, its tables made
+    postgres_server.reset()  # and gone under the open library
+
+    output = graph.invoke(DREAM)
+
+    assert len(output["nodes"]) == 4
+    (warning,) = output["metadata"]["warnings"]
+    assert warning.startswith("not recorded in the library: the dream could not be stored")
 
 
 def test_library_off_records_nothing(fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
