@@ -1,27 +1,23 @@
 """The HTML viewer in real headless Chromium with the network blocked."""
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from core.workspace_layout import VIEWER_FILE
 from graph import graph
 from outputs.viewer import to_html
+from tests.support.browser import chromium_page, needs_chromium
 from tests.support.openai_server import FakeOpenAI, Fault
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = "<script>alert(1)</script> & </script><b>bold</b>"
 SCRIPT_BREAKER = "</script><script>alert(1)</script>"
 COMMENT_OPENER = "<!--<script>"
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium); CI installs it"
-)
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -36,28 +32,11 @@ class Seen:
 async def offline_page(page_file: Path) -> AsyncIterator[tuple[Page, Seen]]:
     """`page_file` open in headless Chromium with every non-file request blocked and recorded."""
     seen = Seen()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    async with chromium_page("file://", seen.requests) as page:
         page.on("dialog", lambda dialog: seen.dialogs.append(dialog.message))
-
-        async def block(route) -> None:
-            if route.request.url.startswith("file://"):
-                await route.continue_()
-            else:
-                seen.requests.append(route.request.url)
-                await route.abort()
-
-        await page.route("**/*", block)
         await page.goto(page_file.as_uri())
         await page.wait_for_function("() => window.codreamer !== undefined", timeout=10_000)
-        try:
-            yield page, seen
-        finally:
-            await browser.close()
+        yield page, seen
 
 
 async def test_viewer_renders_offline_and_shows_a_clicked_node(

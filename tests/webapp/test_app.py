@@ -14,14 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Dialog, Page, Route, async_playwright, expect
+from playwright.async_api import Dialog, Page, expect
 
 from core.settings import get_settings
 from library import get_library
+from tests.support.browser import chromium_page, needs_chromium
 from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI, Fault
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path("/tmp/webapp-shots")
 HOSTILE = "<script>alert(1)</script> & </script><b>bold</b><img src=x onerror=alert(2)>"
 SMALL: dict[str, Any] = {"children_count": 2, "generations_count_int": 2}
@@ -42,9 +42,7 @@ CAKES: dict[str, Any] = {
 }
 NODES = 2 + 2 + 4  # anchors, then K=2 children and K*K=4 grandchildren
 API_KEY = "webapp-secret"
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium); CI installs it"
-)
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -63,13 +61,7 @@ async def app_page(
 ) -> AsyncIterator[tuple[Page, Seen]]:
     """The app open at `path` in headless Chromium; only the server's origin is reachable."""
     seen = Seen()
-    origin = server.url + "/"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = await browser.new_page(viewport={"width": width, "height": height})
+    async with chromium_page(server.url + "/", seen.requests, width, height) as page:
 
         async def dialog(dialog: Dialog) -> None:
             seen.dialogs.append(dialog.message)
@@ -78,26 +70,15 @@ async def app_page(
             else:
                 await dialog.dismiss()
 
-        async def block(route: Route) -> None:
-            if route.request.url.startswith(origin):
-                await route.continue_()
-            else:
-                seen.requests.append(route.request.url)
-                await route.abort()
-
         page.on("dialog", dialog)
         page.on("pageerror", lambda error: seen.errors.append(str(error)))
         page.on(
             "console",
             lambda message: seen.errors.append(message.text) if message.type == "error" else None,
         )
-        await page.route("**/*", block)
         await page.goto(server.url + path)
         await page.wait_for_function("() => window.codreamerApp !== undefined", timeout=10_000)
-        try:
-            yield page, seen
-        finally:
-            await browser.close()
+        yield page, seen
 
 
 async def shot(page: Page, tmp_path: Path, name: str) -> Path:
