@@ -211,7 +211,7 @@ class DreamLibrary:
         return [
             {
                 "node": node,
-                "score": round(min(max(score, 0.0), 1.0), 4),
+                "score": round(score, 4),
                 "graphId": graph_id,
                 "customer": graphs[graph_id]["customer"],
                 "product": graphs[graph_id]["product"],
@@ -237,7 +237,7 @@ class DreamLibrary:
             get_embeddings(self.embeddings_spec).embed_query(query), dtype=np.float32
         )
         query_vector /= max(float(np.linalg.norm(query_vector)), 1e-12)
-        scores = index.matrix @ query_vector
+        scores = np.clip(index.matrix @ query_vector, 0.0, 1.0)
         if len(slices) < len(index.rows_of):  # a filter: only the matching dreams' rows count
             rows = np.concatenate([np.arange(s.start, s.stop) for s in slices])
             best = rows[_top(scores[rows], limit)]
@@ -264,11 +264,11 @@ class DreamLibrary:
         while True:
             items = self.store.search((NAMESPACE, NODES), query=query, limit=wanted)
             scored = [
-                (item.namespace[2], _without_text(item.value), item.score or 0.0)
+                (item.namespace[2], _without_text(item.value), _unit(item.score))
                 for item in items
-                if item.namespace[2] in graphs and (item.score or 0.0) >= min_score
+                if item.namespace[2] in graphs and _unit(item.score) >= min_score
             ]
-            exhausted = len(items) < wanted or (items[-1].score or 0.0) < min_score
+            exhausted = len(items) < wanted or _unit(items[-1].score) < min_score
             if len(scored) >= limit or exhausted or wanted >= MAX_STORE_RESULTS:
                 return scored[:limit]
             wanted *= 4
@@ -310,3 +310,8 @@ def _top(scores: np.ndarray, limit: int) -> np.ndarray:
 def _without_text(value: dict[str, Any]) -> Node:
     """A node item's value as the node (the store's copy also holds the text it embedded)."""
     return cast(Node, {key: item for key, item in value.items() if key != TEXT_FIELD})
+
+
+def _unit(cosine: float | None) -> float:
+    """A cosine similarity as the library's score: clipped to [0, 1]."""
+    return min(max(cosine or 0.0, 0.0), 1.0)
