@@ -294,8 +294,12 @@ async def list_dreams() -> "list[DreamSummary]":
 
 
 def terminal_cell(text: str, limit: int | None = None) -> Text:
-    """Model or user text for a table cell: no escape codes, controls or markup; cut at `limit`."""
-    return Text(for_terminal(text)[:limit])
+    """Model or user text for a table cell: no escape codes, controls or markup; cut at `limit`
+    (with an ellipsis, so a cut text does not pass for a whole one)."""
+    safe = for_terminal(text)
+    if limit is not None and len(safe) > limit:
+        safe = safe[: limit - 1] + "…"
+    return Text(safe)
 
 
 @app.command()
