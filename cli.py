@@ -81,6 +81,15 @@ def dream(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
     ] = False,
+    verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Check every idea with a web search (needs TAVILY_API_KEY; default: "
+            "CODREAMER_VERIFY).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grow a graph from the Customer Job, K children per node for G generations."""
     from core.settings import SettingsError, get_settings
@@ -91,11 +100,15 @@ def dream(
         print_error(error)
         raise typer.Exit(2) from None
     dream_input = validated_input(customer, product, children, generations)
-    from core.context import DreamContext
+    from core.context import InvalidRunSettingsError, validated_context
     from graph.runner import stream_dream
     from nodes.create_workspace import new_workspace_id
 
-    context = DreamContext()
+    try:
+        context = validated_context({} if verify is None else {"verify": verify})
+    except InvalidRunSettingsError as error:
+        print_error(str(error).replace("run setting verify", "--verify"))
+        raise typer.Exit(2) from None
     workspace_id = new_workspace_id()
     console.print(f"dream: {workspace_id}", highlight=False)
     with reported_errors():
@@ -652,12 +665,26 @@ def print_summary(output: dict[str, Any]) -> None:
         f"{quality['duplicate_labels']} repeated labels, "
         f"{quality.get('copied_examples', 0)} copied from the prompt's example",
     )
+    if (verification := metadata.get("verification")) is not None:
+        table.add_row("verified", verification_summary(verification))
     table.add_row("warnings", str(len(metadata["warnings"])))
     console.print(table)
     if metadata["daytonaWorkspaceId"]:
         state = "kept" if metadata["workspaceKept"] else "deleted (KEEP_DAYTONA_WORKSPACE=false)"
         console.print(Text(for_terminal(f"sandbox: {metadata['daytonaWorkspaceId']} {state}")))
     console.print(Text(for_terminal(f"workspace: {metadata['workspacePath']}")), soft_wrap=True)
+
+
+def verification_summary(verification: dict[str, Any]) -> str:
+    """Ideas the web confirmed, and what their searches cost."""
+    checked = verification["verified"] + verification["unverified"]
+    failed = verification["failed_searches"]
+    return (
+        f"{verification['verified']} of {checked} ideas by web search "
+        f"({verification['searches']} searches, ${verification['cost_usd']:.3f}"
+        + (f", {failed} failed" if failed else "")
+        + ")"
+    )
 
 
 def calls_summary(usage: dict[str, int]) -> str:

@@ -56,6 +56,13 @@ class DreamContext:
         default_factory=lambda: get_settings().llm_retries,
         metadata={"description": "Retries of a failed or malformed LLM answer."},
     )
+    verify: bool = field(
+        default_factory=lambda: get_settings().verify,
+        metadata={
+            "description": "Check every grown idea with a web search (Tavily); the server "
+            "needs TAVILY_API_KEY."
+        },
+    )
     parents_per_task: Annotated[int, Field(ge=1, le=MAX_PARENTS_PER_TASK)] = field(
         default=1,
         metadata={
@@ -85,11 +92,17 @@ def validated_context(values: dict[str, Any]) -> DreamContext:
             unknown[0],
         )
     try:
-        return _context_adapter().validate_python(values)
+        context = _context_adapter().validate_python(values)
     except ValidationError as error:
         first = error.errors()[0]
         name = ".".join(str(part) for part in first["loc"])
         raise InvalidRunSettingsError(f"run setting {name}: {first['msg']}", name) from None
+    if context.verify and get_settings().tavily_api_key is None:
+        raise InvalidRunSettingsError(
+            "run setting verify: web-search verification needs TAVILY_API_KEY on the server",
+            "verify",
+        )
+    return context
 
 
 def context_from_config(config: "RunnableConfig | None") -> DreamContext:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "CODREAMER_"
@@ -66,6 +67,17 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=8, alias="CODREAMER_MAX_BATCH", ge=1, le=100)
     """The most dreams one LangServe `/dream/batch` request may hold."""
     max_body_bytes: int = Field(default=65_536, alias="CODREAMER_MAX_BODY_BYTES", ge=1_024)
+    verify: bool = Field(default=False, alias="CODREAMER_VERIFY")
+    """Check every grown idea with a web search (Tavily); needs TAVILY_API_KEY."""
+    verify_concurrency: int = Field(default=5, alias="CODREAMER_VERIFY_CONCURRENCY", ge=1, le=64)
+    """Most web searches in flight at once for one dream."""
+    search_credit_usd: float = Field(
+        default=0.008, alias="CODREAMER_SEARCH_CREDIT_USD", ge=0, allow_inf_nan=False
+    )
+    """What one Tavily API credit costs (a basic search is one credit)."""
+    tavily_api_key: SecretStr | None = Field(default=None, alias="TAVILY_API_KEY")
+    tavily_api_url: str | None = Field(default=None, alias="TAVILY_API_URL", pattern=r"^https?://")
+    """Another Tavily-compatible search endpoint (default: Tavily's public API)."""
     daytona_api_key: SecretStr | None = Field(default=None, alias="DAYTONA_API_KEY")
     daytona_api_url: str = Field(default="https://app.daytona.io/api", alias="DAYTONA_API_URL")
     daytona_target: str | None = Field(default=None, alias="DAYTONA_TARGET")
@@ -81,15 +93,24 @@ class Settings(BaseSettings):
             else value
         )
 
-    @field_validator("llm_cache", mode="before")
+    @field_validator("llm_cache", "tavily_api_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("api_key", "openai_api_key", "daytona_api_key", mode="after")
+    @field_validator("api_key", "openai_api_key", "daytona_api_key", "tavily_api_key", mode="after")
     @classmethod
     def _no_blank_secrets(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is None or value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _verify_needs_key(self) -> "Settings":
+        if self.verify and self.tavily_api_key is None:
+            raise ValueError(
+                "CODREAMER_VERIFY=true needs TAVILY_API_KEY (a Tavily key, or any key your "
+                "TAVILY_API_URL endpoint accepts)"
+            )
+        return self
 
     @property
     def sandbox(self) -> Literal["local", "daytona"]:
@@ -98,7 +119,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value set, to keep out of logs, files, results and errors."""
-        keys = (self.api_key, self.openai_api_key, self.daytona_api_key)
+        keys = (self.api_key, self.openai_api_key, self.daytona_api_key, self.tavily_api_key)
         found = [key.get_secret_value() for key in keys if key is not None]
         database_password = urlsplit(self.database_url).password
         return [*found, database_password] if database_password else found
@@ -129,8 +150,12 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
-            for item in error.errors()
-        )
+        problems = "; ".join(_problem(item) for item in error.errors())
         raise SettingsError(f"invalid CoDreamer settings: {problems}") from None
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One validation error: "VARIABLE: message", or the message alone for a combination."""
+    message = error["msg"].removeprefix("Value error, ")
+    name = ".".join(str(part) for part in error["loc"])
+    return f"{name}: {message}" if name else message

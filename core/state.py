@@ -87,6 +87,27 @@ def empty_usage() -> Usage:
     }
 
 
+class SearchUsage(TypedDict):
+    """Web searches of a dream's verification (CODREAMER_VERIFY)."""
+
+    searches: int
+    """Requests the search API answered."""
+    credits: float
+    """API credits they cost (a basic Tavily search is one)."""
+    failed: int
+    """Ideas left unverified because their search failed (their `verification` says why)."""
+
+
+def add_search_usage(left: SearchUsage | None, right: SearchUsage | None) -> SearchUsage:
+    """Reducer: sum two search usage records."""
+    old = cast(Mapping[str, float], left or {})
+    new = cast(Mapping[str, float], right or {})
+    return cast(
+        SearchUsage,
+        {key: old.get(key, 0) + new.get(key, 0) for key in ("searches", "credits", "failed")},
+    )
+
+
 OUTPUT_MODES = ("json_schema", "json_object", "prompt")
 """How answers are asked for, strongest first: the endpoint enforces a JSON schema, enforces
 JSON of any shape, or nothing (the shape is in the prompt and the answer parsed tolerantly)."""
@@ -181,6 +202,8 @@ class DreamState(TypedDict):
     """How many generations are complete."""
     nodes_by_id: Annotated[dict[str, Node], merge_nodes]
     usage: Annotated[Usage, add_usage]
+    searches: Annotated[SearchUsage, add_search_usage]
+    """Web searches spent verifying ideas (none unless the run verifies)."""
     structured_output: Annotated[str | None, weakest_output_mode]
     """The weakest structured-output mode any answer came in (see `OUTPUT_MODES`)."""
     warnings: Annotated[list[str], operator.add]

@@ -26,6 +26,7 @@ from sandbox.base import SandboxGoneError
 from sandbox.factory import close_backend_clients, default_sandbox, get_backend
 from sandbox.lease import held_lease
 from sandbox.lifecycle import open_or_create
+from verification import close_search_clients
 
 DURABILITY: Durability = "sync"
 """Each checkpoint is on disk before the next step starts: a crash never loses a finished step."""
@@ -152,8 +153,10 @@ async def resume_dream(workspace_id: str) -> DreamOutput:
 
 
 async def close_clients() -> None:
-    """Close the LLM and sandbox clients of this event loop; front ends call it at shutdown."""
+    """Close the LLM, search and sandbox clients of this event loop; front ends call it at
+    shutdown."""
     await close_models()
+    await close_search_clients()
     await close_backend_clients()
 
 

@@ -1,13 +1,23 @@
 """Node: grow one chunk of a generation, K children per parent, all parents at once."""
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from slugify import slugify
 
 from core.context import DreamContext
-from core.state import Edge, ExpandTask, Node, ParentTask, Usage, add_usage, weakest_output_mode
-from core.workspace_layout import ERRORS_LOG
+from core.state import (
+    Edge,
+    ExpandTask,
+    Node,
+    ParentTask,
+    SearchUsage,
+    Usage,
+    add_usage,
+    weakest_output_mode,
+)
+from core.workspace_layout import ERRORS_LOG, VERIFICATION_LOG
 from nodes.errors import NoUsableAnswerError
 from nodes.llm import load_chat_model
 from nodes.prompt_data import as_data
@@ -19,6 +29,7 @@ from nodes.prompts import (
 from nodes.schemas import Child, Children, children_schema
 from nodes.structured_call import CallOutcome, ask_model
 from nodes.workspace_files import append_log, open_workspace
+from verification import IdeaCheck, search_limiter, verify_idea
 
 TOKENS_PER_CHILD = 220
 
@@ -28,16 +39,28 @@ def node_id(name: str, number: int) -> str:
     return f"{slugify(name, max_length=40, word_boundary=True) or 'idea'}-{number:x}"
 
 
+@dataclass
+class Expansion:
+    """One parent's answer, its children, and their web-search checks (when verifying)."""
+
+    outcome: CallOutcome[Children]
+    children: dict[str, Node] = field(default_factory=dict)
+    checks: list[IdeaCheck] = field(default_factory=list)
+
+
 async def expand_generation(task: ExpandTask) -> dict[str, Any]:
-    """Ask the model for K children of every parent in the task; record what failed."""
+    """Ask the model for K children of every parent in the task, and verify each child as soon
+    as it is grown when the run verifies; record what failed."""
     context = DreamContext(**task["settings"])
-    outcomes = await asyncio.gather(*(_expand_parent(task, context, p) for p in task["parents"]))
+    expansions = await asyncio.gather(*(_expand(task, context, p) for p in task["parents"]))
+    outcomes = [expansion.outcome for expansion in expansions]
     nodes: dict[str, Node] = {}
     usage: Usage | None = None
     mode: str | None = None
     failures: list[str] = []
     warnings: list[str] = []
-    for parent, outcome in zip(task["parents"], outcomes, strict=True):
+    for parent, expansion in zip(task["parents"], expansions, strict=True):
+        outcome = expansion.outcome
         usage = add_usage(usage, outcome.usage)
         mode = weakest_output_mode(mode, outcome.mode)
         failures += [
@@ -50,12 +73,51 @@ async def expand_generation(task: ExpandTask) -> dict[str, Any]:
                 f"(see {ERRORS_LOG}); it stays a leaf"
             )
             continue
-        nodes.update(_grow(parent, outcome.value.children, task["generation"]))
+        nodes.update(expansion.children)
     if failures or warnings:
         warnings += await append_log(await open_workspace(task), ERRORS_LOG, *failures, *warnings)
     if task["generation"] == 1 and not nodes:
         raise NoUsableAnswerError(root_failure(context, outcomes[0].failures))
-    return {"nodes_by_id": nodes, "usage": usage, "warnings": warnings, "structured_output": mode}
+    update: dict[str, Any] = {
+        "nodes_by_id": nodes,
+        "usage": usage,
+        "warnings": warnings,
+        "structured_output": mode,
+    }
+    checks = [check for expansion in expansions for check in expansion.checks]
+    if checks:
+        update["searches"] = search_usage(checks)
+        warnings += await append_log(
+            await open_workspace(task), VERIFICATION_LOG, *(check.log_line for check in checks)
+        )
+    return update
+
+
+async def _expand(task: ExpandTask, context: DreamContext, parent: ParentTask) -> Expansion:
+    """Grow one parent's children, then (verifying) search the web for each, concurrently."""
+    outcome = await _expand_parent(task, context, parent)
+    if outcome.value is None:
+        return Expansion(outcome)
+    grown = _grow(parent, outcome.value.children, task["generation"])
+    if not context.verify:
+        return Expansion(outcome, grown)
+    limiter = search_limiter(task["workspace_id"])
+    children = [node for node_id, node in grown.items() if node_id != parent["node"]["id"]]
+    checks = await asyncio.gather(
+        *(verify_idea(child, task["customer"], limiter) for child in children)
+    )
+    for child, check in zip(children, checks, strict=True):
+        grown[child["id"]] = {**child, "verification": check.verification}
+    return Expansion(outcome, grown, list(checks))
+
+
+def search_usage(checks: list[IdeaCheck]) -> SearchUsage:
+    """What a task's checks cost: searches answered, credits, searches that failed."""
+    return {
+        "searches": sum(check.searched for check in checks),
+        "credits": sum(check.credits for check in checks),
+        "failed": sum(not check.searched for check in checks),
+    }
 
 
 def root_failure(context: DreamContext, failures: list[str]) -> str:

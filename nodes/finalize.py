@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from core.settings import get_settings
-from core.state import DreamState, Node
-from core.workspace_layout import RESULTS_FILE, VIEWER_FILE
+from core.state import DreamState, Node, SearchUsage
+from core.workspace_layout import RESULTS_FILE, VERIFICATION_LOG, VIEWER_FILE
 from nodes.copies import count_copies
 from nodes.llm import describe_model
 from nodes.pricing import cost_usd
@@ -48,6 +48,9 @@ async def finalize(state: DreamState) -> dict[str, Any]:
     metadata = dream_metadata(state)
     metadata["quality"], problems = await _quality(nodes, state)
     metadata["warnings"] = [*state["warnings"], *problems]
+    if state["settings"].get("verify"):
+        metadata["verification"] = verification_summary(nodes, state.get("searches"))
+        metadata["warnings"] += _failed_searches(metadata["verification"])
     output = {"nodes": nodes, "metadata": metadata}
     workspace = await open_workspace(state)
     lost = await write_file(
@@ -62,6 +65,30 @@ async def finalize(state: DreamState) -> dict[str, Any]:
         state["sandbox"], state["workspace_id"], keep=state["settings"]["keep_workspace"]
     )
     return output
+
+
+def verification_summary(nodes: list[Node], searches: SearchUsage | None) -> dict[str, Any]:
+    """How many ideas the web confirmed, and what the searches cost."""
+    checked = [node["verification"] for node in nodes if "verification" in node]
+    usage = searches or {"searches": 0, "credits": 0.0, "failed": 0}
+    return {
+        "verified": sum(check["verified"] for check in checked),
+        "unverified": sum(not check["verified"] for check in checked),
+        "searches": usage["searches"],
+        "failed_searches": usage["failed"],
+        "credits": usage["credits"],
+        "cost_usd": round(usage["credits"] * get_settings().search_credit_usd, 6),
+    }
+
+
+def _failed_searches(summary: dict[str, Any]) -> list[str]:
+    failed = summary["failed_searches"]
+    if not failed:
+        return []
+    return [
+        f"{failed} of {summary['verified'] + summary['unverified']} ideas could not be "
+        f"searched, so they are unverified (each says why; see {VERIFICATION_LOG})"
+    ]
 
 
 async def _quality(nodes: list[Node], state: DreamState) -> tuple[dict[str, Any], list[str]]:

@@ -16,6 +16,7 @@ from tests.support.env import ENV_VARS
 from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI
 from tests.support.postgres import PostgresServer, pgvector_bin_dir
+from tests.support.search_servers import FakeTavily
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +47,23 @@ def fake_llm(llm_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpe
     monkeypatch.setenv("CODREAMER_MODEL", "fake-model")
     get_settings.cache_clear()
     return llm_server
+
+
+@pytest.fixture(scope="session")
+def tavily_server() -> Iterator[FakeTavily]:
+    with FakeTavily() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_tavily(tavily_server: FakeTavily, monkeypatch: pytest.MonkeyPatch) -> FakeTavily:
+    """The loopback Tavily API, reset, with verification on and the settings pointing at it."""
+    tavily_server.reset()
+    monkeypatch.setenv("TAVILY_API_URL", tavily_server.url)
+    monkeypatch.setenv("TAVILY_API_KEY", tavily_server.api_key)
+    monkeypatch.setenv("CODREAMER_VERIFY", "true")
+    get_settings.cache_clear()
+    return tavily_server
 
 
 @pytest.fixture

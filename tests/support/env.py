@@ -9,4 +9,6 @@ ENV_VARS = (
     "DAYTONA_API_KEY",
     "DAYTONA_API_URL",
     "DAYTONA_TARGET",
+    "TAVILY_API_KEY",
+    "TAVILY_API_URL",
 )
