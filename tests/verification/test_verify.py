@@ -5,7 +5,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
+from langserve import RemoteRunnable
 
 from core.context import DreamContext, InvalidRunSettingsError, validated_context
 from core.settings import SettingsError, get_settings
@@ -14,6 +16,7 @@ from core.workspace_layout import VERIFICATION_LOG
 from graph.runner import run_dream
 from nodes.create_workspace import new_workspace_id
 from tests.support.cli import SEED_ARGS, run_cli
+from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI
 from tests.support.search_servers import FakeTavily
 
@@ -193,3 +196,30 @@ def test_cli_verify_flag_needs_a_key_and_reports_the_searches(
     assert done.returncode == 0, done.stderr
     assert "2 of 2 ideas by web search (2 searches, $0.016)" in done.stderr
     assert json.loads(done.stdout)["metadata"]["verification"]["verified"] == 2
+
+
+async def test_langserve_runs_verify_as_a_run_setting_and_refuses_it_without_a_key(
+    fake_llm: FakeOpenAI,
+    fake_tavily: FakeTavily,
+    live_server: LiveServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CODREAMER_VERIFY")
+    get_settings.cache_clear()
+    body = {"customer": CUSTOMER, "product": "Tracing", "generations_count_int": 1}
+    remote = RemoteRunnable(f"{live_server.url}/dream/")
+
+    output = await remote.ainvoke(body, config={"configurable": {"verify": True}})
+
+    assert output["metadata"]["verification"]["verified"] == 2
+    assert len(fake_tavily.stats.queries) == 2
+
+    monkeypatch.delenv("TAVILY_API_KEY")
+    get_settings.cache_clear()
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        refused = await client.post(
+            "/dream/invoke", json={"input": body, "config": {"configurable": {"verify": True}}}
+        )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "verify"
+    assert len(fake_tavily.stats.queries) == 2
