@@ -1,6 +1,7 @@
 """What the model is asked to return, as pydantic models (sent as JSON schemas)."""
 
 from functools import cache
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, JsonValue, create_model
 
@@ -47,17 +48,23 @@ class Links(BaseModel):
     links: list[Link]
 
 
+ListT = TypeVar("ListT", bound=BaseModel)
+
+
+def exactly(base: type[ListT], field: str, item: type[BaseModel], count: int) -> type[ListT]:
+    """`base` whose list `field` of `item`s asks, in its JSON schema, for exactly `count`."""
+    exact: dict[str, JsonValue] = {"minItems": count, "maxItems": count}
+    fields: dict[str, Any] = {field: (list[item], Field(json_schema_extra=exact))}  # type: ignore[valid-type]
+    return create_model(base.__name__, __base__=base, **fields)
+
+
 @cache
 def children_schema(count: int) -> type[Children]:
     """`Children` whose JSON schema asks for exactly `count` items."""
-    exact: dict[str, JsonValue] = {"minItems": count, "maxItems": count}
-    return create_model(
-        "Children", __base__=Children, children=(list[Child], Field(json_schema_extra=exact))
-    )
+    return exactly(Children, "children", Child, count)
 
 
 @cache
 def links_schema(count: int) -> type[Links]:
     """`Links` whose JSON schema asks for exactly `count` items."""
-    exact: dict[str, JsonValue] = {"minItems": count, "maxItems": count}
-    return create_model("Links", __base__=Links, links=(list[Link], Field(json_schema_extra=exact)))
+    return exactly(Links, "links", Link, count)

@@ -26,7 +26,7 @@ def quality_report(nodes: list[Node], children_count: int, generations: int) -> 
         ]
         for node in nodes
     }
-    reaching = _reaching_product(nodes)
+    reaching = reaching_product(nodes)
     siblings: dict[str | None, list[str]] = defaultdict(list)
     for node in grown:
         siblings[node["parent_id"]].append(normalised(node["name"]))
@@ -46,7 +46,7 @@ def quality_report(nodes: list[Node], children_count: int, generations: int) -> 
     }
 
 
-def _reaching_product(nodes: list[Node]) -> set[str]:
+def reaching_product(nodes: list[Node]) -> set[str]:
     """Ids of the nodes (Product Feature aside) from which Product Feature can be reached."""
     sources: dict[str, list[str]] = defaultdict(list)
     for node in nodes:

@@ -1,5 +1,5 @@
-"""The import rule: server.py, cli.py -> graph -> nodes -> library -> outputs -> sandbox
--> verification -> embeddings -> core.
+"""The import rule: server.py, cli.py -> graph -> evaluation -> nodes -> library -> outputs
+-> sandbox -> verification -> embeddings -> core.
 A lower layer never imports a higher one (checked on the source, so no import runs)."""
 
 import ast
@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "embeddings", "verification", "sandbox", "outputs", "library", "nodes", "graph"]
+LAYERS = [
+    "core",
+    "embeddings",
+    "verification",
+    "sandbox",
+    "outputs",
+    "library",
+    "nodes",
+    "evaluation",
+    "graph",
+]
 ENTRY_POINTS = {"server", "cli", "http_guards", "webapp"}
 
 

@@ -1,11 +1,16 @@
 """A loopback OpenAI-compatible chat server for tests and benchmarks.
 
 It answers `/v1/embeddings` with bag-of-words vectors (texts sharing words are close), and
-`/v1/chat/completions` requests with N deterministic `children` or `links` items
+`/v1/chat/completions` requests with N deterministic `children`, `links` or `ratings` items
 derived from the prompt, so the same prompt always gets the same answer: N and the kind come
 from the request's JSON schema (minItems = maxItems = N), or without one from the prompt's
 "Give N ..." line. It counts what it saw and can inject faults, refuse `response_format`
 types, answer in prose, and enforce a rate limit.
+
+`ratings` answer the evaluation's judge, one per `<link number="n">...</link>` block of the last
+message, steered by the link's text: a link whose block says "irrelevant" (in any case, e.g. in
+its rationale) is rated `on_topic` 1 and `connection` 1, every other link 5 and 5. Without such
+blocks the N ratings are all 3.
 """
 
 import asyncio
@@ -215,7 +220,8 @@ class FakeOpenAI:
     def _answer(self, body: dict[str, Any], fault: Fault | None) -> Response:
         prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
         kind, count = asked_items(body)
-        items = make_items(kind, count, prompt)
+        last = str(body["messages"][-1].get("content", ""))
+        items = make_items(kind, count, last if kind == "ratings" else prompt)
         content = styled(self.answer_style, kind, items, prompt)
         input_tokens, output_tokens = len(prompt) // 4, len(content) // 4
         with self._lock:
@@ -286,19 +292,21 @@ def _draw(prompt: str, attempt: int) -> float:
 
 
 def asked_items(body: dict[str, Any]) -> tuple[str, int]:
-    """("children" | "links", N) from the request's JSON schema, else from "Give N ..."."""
+    """("children" | "links" | "ratings", N) from the request's JSON schema, else from
+    "Give N ..."."""
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
-        schema = response_format["json_schema"]["schema"]
-        kind = "children" if "children" in schema["properties"] else "links"
-        return kind, schema["properties"][kind]["minItems"]
+        properties = response_format["json_schema"]["schema"]["properties"]
+        kind = next((k for k in ("children", "ratings") if k in properties), "links")
+        return kind, properties[kind]["minItems"]
     asked = re.search(r"Give (\d+) (\w+)", str(body["messages"][-1].get("content", "")))
     if asked is None:
         raise ValueError("no JSON schema and no 'Give N ...' in the last message")
-    return ("links" if asked[2] == "links" else "children"), int(asked[1])
+    kind = asked[2] if asked[2] in ("links", "ratings") else "children"
+    return kind, int(asked[1])
 
 
-def styled(style: str, kind: str, items: list[dict[str, str]], prompt: str) -> str:
+def styled(style: str, kind: str, items: list[dict[str, Any]], prompt: str) -> str:
     """The answer's text: plain JSON; JSON wrapped as chatty models do (in a code fence with
     prose, in prose with a trailing comma, or as a bare list); or prose with no JSON at all."""
     document = json.dumps({kind: items})
@@ -315,8 +323,10 @@ def styled(style: str, kind: str, items: list[dict[str, str]], prompt: str) -> s
     return wrappings[int(digest, 16) % len(wrappings)]
 
 
-def make_items(kind: str, count: int, prompt: str) -> list[dict[str, str]]:
+def make_items(kind: str, count: int, prompt: str) -> list[dict[str, Any]]:
     """`count` deterministic items for a prompt: the same prompt gives the same items."""
+    if kind == "ratings":
+        return make_ratings(count, prompt)
     digest = hashlib.sha256(prompt.encode()).hexdigest()[:8]
     if kind == "children":
         return [
@@ -332,3 +342,18 @@ def make_items(kind: str, count: int, prompt: str) -> list[dict[str, str]]:
         {"relationship": "is solved by", "rationale": f"The product helps with idea {index + 1}."}
         for index in range(count)
     ]
+
+
+LINK_BLOCK = re.compile(r'<link number="(\d+)">(.*?)</link>', re.DOTALL)
+
+
+def make_ratings(count: int, message: str) -> list[dict[str, Any]]:
+    """A judge's `count` ratings of the links in `message`: 1s for a link that says
+    "irrelevant", 5s for the others (3s for all when the message holds no link blocks)."""
+    blocks = {int(number): text for number, text in LINK_BLOCK.findall(message)}
+    ratings = []
+    for number in range(1, count + 1):
+        text = blocks.get(number)
+        score = 3 if text is None else 1 if "irrelevant" in text.lower() else 5
+        ratings.append({"link": number, "on_topic": score, "connection": score})
+    return ratings
