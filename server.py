@@ -21,12 +21,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from langgraph.types import Send
 from langserve import add_routes
 from langserve.serialization import WellKnownLCSerializer, default
+from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 
 from core.context import DreamContext, InvalidRunSettingsError
 from core.safe_text import json_safe
 from core.settings import get_settings
 from core.state import DreamInput, DreamOutput, Node
+from evaluation import JudgeUnavailableError
+from evaluation.stored import GraphNotFoundError, comparison_of, evaluation_of
 from graph.runner import (
     DreamNotFoundError,
     close_clients,
@@ -125,6 +128,8 @@ STATUS_OF_FAILURE: dict[type[Exception], int] = {
     LLMUnavailableError: 503,
     SandboxError: 503,
     LibraryUnavailableError: 503,
+    GraphNotFoundError: 404,
+    JudgeUnavailableError: 503,
 }
 """Expected failures of a dream and their HTTP status, the most specific first."""
 
@@ -333,6 +338,30 @@ def search_nodes(
 def search_stats() -> SearchStats:
     """How many nodes of how many dreams are searchable."""
     return get_library().search_stats()
+
+
+class CompareRequest(BaseModel):
+    """Two finished dreams to compare, and how to call them in the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    graphId1: WorkspaceId
+    graphId2: WorkspaceId
+    label1: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    label2: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+@app.post("/api/v1/eval/graph/{graph_id:path}", dependencies=protected)
+async def evaluate_graph(graph_id: DreamId, refresh: bool = False) -> dict[str, Any]:
+    """Scores, grade, strengths, weaknesses and recommendations of a finished dream, kept with
+    it in the library (`refresh=true` evaluates again); 404 for an unknown id."""
+    return await evaluation_of(graph_id, refresh=refresh)
+
+
+@app.post("/api/v1/eval/compare", dependencies=protected)
+async def compare_graphs(body: CompareRequest) -> dict[str, Any]:
+    """Two dreams' evaluations side by side: the winner, each score's difference, insights."""
+    return await comparison_of(body.graphId1, body.graphId2, body.label1, body.label2)
 
 
 class GraphSerializer(WellKnownLCSerializer):

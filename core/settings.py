@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=8, alias="CODREAMER_MAX_BATCH", ge=1, le=100)
     """The most dreams one LangServe `/dream/batch` request may hold."""
     max_body_bytes: int = Field(default=65_536, alias="CODREAMER_MAX_BODY_BYTES", ge=1_024)
+    judge_model: str | None = Field(default=None, alias="CODREAMER_JUDGE_MODEL", max_length=200)
+    """A chat model that also judges evaluations with a written rubric (the same forms as
+    CODREAMER_MODEL); unset, evaluations use embeddings and the graph's shape only."""
     verify: bool = Field(default=False, alias="CODREAMER_VERIFY")
     """Check every grown idea with a web search (Tavily); needs TAVILY_API_KEY."""
     verify_concurrency: int = Field(default=5, alias="CODREAMER_VERIFY_CONCURRENCY", ge=1, le=64)
@@ -93,7 +96,7 @@ class Settings(BaseSettings):
             else value
         )
 
-    @field_validator("llm_cache", "tavily_api_url", mode="before")
+    @field_validator("llm_cache", "tavily_api_url", "judge_model", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -153,6 +153,27 @@ class DreamLibrary:
         )
         self._views.bump_version()
 
+    def save_evaluation(self, graph_id: str, evaluation: dict[str, Any]) -> bool:
+        """Keep `evaluation` with the stored dream (its grade in the lists); False if the
+        dream is not stored."""
+        with self._writing:
+            record = self.get(graph_id)
+            summary = self.store.get(SUMMARIES, graph_id)
+            if record is None or summary is None:
+                return False
+            grade = evaluation["summary"]["grade"]
+            try:
+                self.store.batch(
+                    [
+                        PutOp(GRAPHS, graph_id, {**record, "evaluation": evaluation}, index=False),
+                        PutOp(SUMMARIES, graph_id, {**summary.value, "grade": grade}, index=False),
+                    ]
+                )
+            except STORE_ERRORS as error:
+                raise LibraryUnavailableError(f"the evaluation was not stored: {error}") from None
+        self._views.bump_version()
+        return True
+
     def get(self, graph_id: str) -> GraphRecord | None:
         item = self.store.get(GRAPHS, graph_id)
         return None if item is None else cast(GraphRecord, item.value)  # written by `record`

@@ -1,7 +1,7 @@
 """What the library keeps of a dream: its record (the original server's shape) and a summary."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -27,6 +27,8 @@ class GraphSummary(TypedDict):
     """The embeddings its nodes were indexed with; None until they are searchable."""
     recordedAt: float
     """When the library recorded it (seconds since the epoch): orders dreams of one second."""
+    grade: NotRequired[str | None]
+    """Its evaluation's grade, "A" to "F", once it has been evaluated."""
 
 
 class GraphRecord(TypedDict):
@@ -40,6 +42,8 @@ class GraphRecord(TypedDict):
     generationTimeMs: int
     createdAt: str
     metadata: dict[str, Any]
+    evaluation: NotRequired[dict[str, Any]]
+    """Its latest evaluation (`POST /api/v1/eval/graph/{id}`), when it has one."""
 
 
 def graph_record(output: dict[str, Any]) -> GraphRecord:
