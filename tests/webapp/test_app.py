@@ -4,26 +4,21 @@ to the server blocked and recorded."""
 
 import asyncio
 import json
-import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Dialog, Page, expect
+from playwright.async_api import expect
 
 from core.settings import get_settings
 from library import get_library
-from tests.support.browser import chromium_page, needs_chromium
+from tests.support.browser import HOSTILE_MARKUP, app_page, assert_clean, needs_chromium, shot
 from tests.support.live_server import LiveServer
 from tests.support.openai_server import FakeOpenAI, Fault
+from webapp.routes import STATIC
 
-SHOTS = Path("/tmp/webapp-shots")
-HOSTILE = "<script>alert(1)</script> & </script><b>bold</b><img src=x onerror=alert(2)>"
 SMALL: dict[str, Any] = {"children_count": 2, "generations_count_int": 2}
 BAKERS: dict[str, Any] = {
     "customer": "Bakers who sell sourdough",
@@ -43,51 +38,6 @@ CAKES: dict[str, Any] = {
 NODES = 2 + 2 + 4  # anchors, then K=2 children and K*K=4 grandchildren
 API_KEY = "webapp-secret"
 pytestmark = needs_chromium
-
-
-@dataclass
-class Seen:
-    """What a page did while it was open: requests off the server (blocked), dialogs, errors."""
-
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    accept_dialogs: bool = False
-
-
-@asynccontextmanager
-async def app_page(
-    server: LiveServer, path: str = "/app/", width: int = 1400, height: int = 900
-) -> AsyncIterator[tuple[Page, Seen]]:
-    """The app open at `path` in headless Chromium; only the server's origin is reachable."""
-    seen = Seen()
-    async with chromium_page(server.url + "/", seen.requests, width, height) as page:
-
-        async def dialog(dialog: Dialog) -> None:
-            seen.dialogs.append(dialog.message)
-            if seen.accept_dialogs:
-                await dialog.accept()
-            else:
-                await dialog.dismiss()
-
-        page.on("dialog", dialog)
-        page.on("pageerror", lambda error: seen.errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: seen.errors.append(message.text) if message.type == "error" else None,
-        )
-        await page.goto(server.url + path)
-        await page.wait_for_function("() => window.codreamerApp !== undefined", timeout=10_000)
-        yield page, seen
-
-
-async def shot(page: Page, tmp_path: Path, name: str) -> Path:
-    """A full-page screenshot in the test's directory, copied to /tmp/webapp-shots/."""
-    path = tmp_path / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, SHOTS / path.name)
-    return path
 
 
 async def dream(server: LiveServer, body: dict[str, Any], key: str | None = None) -> str:
@@ -118,12 +68,6 @@ async def graph_record(server: LiveServer, graph_id: str) -> dict[str, Any]:
         return record
 
 
-def assert_clean(seen: Seen) -> None:
-    """Nothing left the server's origin, and the page logged no error."""
-    assert seen.requests == []
-    assert seen.errors == []
-
-
 async def test_app_is_served_with_its_assets_and_health_stays_json(
     live_server: LiveServer,
 ) -> None:
@@ -131,7 +75,10 @@ async def test_app_is_served_with_its_assets_and_health_stays_json(
         health = await client.get("/")
         bare = await client.get("/app")
         index = await client.get("/app/")
-        script = await client.get("/app/static/app.js")
+        scripts = {
+            path.name: await client.get(f"/app/static/{path.name}")
+            for path in sorted(STATIC.glob("*.js"))
+        }
         style = await client.get("/app/static/style.css")
         vis = await client.get("/app/vendor/vis-network.min.js")
         missing = await client.get("/app/static/nope.js")
@@ -140,14 +87,18 @@ async def test_app_is_served_with_its_assets_and_health_stays_json(
     assert (bare.status_code, bare.headers["location"]) == (308, "/app/")
     assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in index.headers["content-security-policy"]
-    assert "javascript" in script.headers["content-type"]
+    assert "app.js" in scripts  # the entry module; it imports the others (ES modules)
+    assert {
+        name: (answer.status_code, "javascript" in answer.headers["content-type"])
+        for name, answer in scripts.items()
+    } == dict.fromkeys(scripts, (200, True))
     assert style.headers["content-type"].startswith("text/css")
     assert vis.status_code == 200 and "vis" in vis.text[:2000]
     assert missing.status_code == 404
 
 
 async def test_a_dream_from_the_form_grows_live_then_draws_every_node(
-    live_server: LiveServer, fake_llm: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live_server: LiveServer, fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fake_llm, "latency", 0.3)  # slow enough to see the count change
     async with app_page(live_server) as (page, seen):
@@ -168,7 +119,7 @@ async def test_a_dream_from_the_form_grows_live_then_draws_every_node(
         await page.wait_for_function(
             "() => window.seenCounts.some((count) => Number(count) > 2)", timeout=20_000
         )
-        await shot(page, tmp_path, "dream-running-1400")
+        await shot(page, "dream-running-1400")
         graph = page.get_by_test_id("graph")
         await expect(graph).to_have_attribute("data-node-count", str(NODES), timeout=30_000)
         await expect(page.locator("#run-status")).to_contain_text("Done: 8 nodes")
@@ -179,7 +130,7 @@ async def test_a_dream_from_the_form_grows_live_then_draws_every_node(
         await page.get_by_test_id("node-search").fill("Customer Job")
         await page.get_by_test_id("node-item").first.click()
         detail = await page.get_by_test_id("node-detail").text_content()
-        await shot(page, tmp_path, "dream-done-1400")
+        await shot(page, "dream-done-1400")
 
     numbers = [int(count) for count in counts]
     assert numbers == sorted(numbers) and len(set(numbers)) >= 3  # it grew in steps
@@ -241,11 +192,16 @@ async def test_mounting_twice_changes_nothing() -> None:
 
 
 async def test_dream_page_finds_a_node_and_shows_its_chain_from_the_customer_job(
-    live_server: LiveServer, fake_llm: FakeOpenAI, tmp_path: Path
+    live_server: LiveServer, fake_llm: FakeOpenAI
 ) -> None:
     hostile_children = {
         "children": [
-            {"name": "Hostile idea", "content": HOSTILE, "relationship": "r", "rationale": HOSTILE},
+            {
+                "name": "Hostile idea",
+                "content": HOSTILE_MARKUP,
+                "relationship": "r",
+                "rationale": HOSTILE_MARKUP,
+            },
             {"name": "Plain idea", "content": "Plain.", "relationship": "r", "rationale": "w"},
         ]
     }
@@ -279,13 +235,13 @@ async def test_dream_page_finds_a_node_and_shows_its_chain_from_the_customer_job
         )
         injected = await page.evaluate("document.querySelectorAll('main b, main img').length")
         width = await page.evaluate("document.scrollingElement.scrollWidth")
-        await shot(page, tmp_path, "dream-page-1400")
+        await shot(page, "dream-page-1400")
 
         # A node that carries a verification gets its badge; only http(s) sources are links.
         verification = {
             "verified": True,
             "confidence": 0.8,
-            "summary": HOSTILE,
+            "summary": HOSTILE_MARKUP,
             "sources": ["https://example.org/proof", "javascript:alert(3)"],
             "timestamp": "2026-01-01T00:00:00Z",
         }
@@ -318,7 +274,6 @@ async def test_dream_page_finds_a_node_and_shows_its_chain_from_the_customer_job
         await expect(page.locator("#dream-status")).to_have_text(
             "No stored dream dream-20990101-000000-deadbeef."
         )
-        seen.errors = [e for e in seen.errors if "404" not in e]  # Chromium logs the 404
 
     assert chain is not None
     assert (
@@ -328,8 +283,8 @@ async def test_dream_page_finds_a_node_and_shows_its_chain_from_the_customer_job
     )
     assert to_product["relationship"] in chain and to_product["rationale"] in chain
     assert "Product Feature" in chain
-    assert hostile_detail is not None and hostile_detail.count(HOSTILE) == 2  # as text
-    assert injected == verified_injected == 0 and seen.dialogs == []
+    assert hostile_detail is not None and hostile_detail.count(HOSTILE_MARKUP) == 2  # as text
+    assert injected == verified_injected == 0
     assert badge == "Verified (confidence 80%)"
     assert width <= 1400
     assert sources == [
@@ -341,12 +296,10 @@ async def test_dream_page_finds_a_node_and_shows_its_chain_from_the_customer_job
         f"/api/v1/dreams/{graph_id}/export?format={f}"
         for f in ("json", "graphml", "mermaid", "cypher", "html")
     ]
-    assert_clean(seen)
+    assert_clean(seen, 404)  # Chromium logs the unknown dream's 404
 
 
-async def test_library_filters_pages_and_deletes_with_confirmation(
-    live_server: LiveServer, tmp_path: Path
-) -> None:
+async def test_library_filters_pages_and_deletes_with_confirmation(live_server: LiveServer) -> None:
     ids = {body["customer"]: await dream(live_server, body) for body in (BAKERS, NURSES, CAKES)}
     async with app_page(live_server) as (page, seen):
         await page.get_by_role("link", name="Library").click()
@@ -356,7 +309,7 @@ async def test_library_filters_pages_and_deletes_with_confirmation(
         await page.get_by_role("button", name="Filter").click()
         await expect(rows).to_have_count(2)
         await expect(page.locator("#page-info")).to_have_text("1-2 of 2")
-        await shot(page, tmp_path, "library-1400")
+        await shot(page, "library-1400")
 
         # Dismissed: nothing is deleted.
         await rows.filter(has_text=CAKES["customer"]).get_by_role("button", name="Delete").click()
@@ -378,9 +331,9 @@ async def test_library_filters_pages_and_deletes_with_confirmation(
         ids[BAKERS["customer"]],
         ids[NURSES["customer"]],
     }
-    assert len(seen.dialogs) == 2 and all(CAKES["customer"] in d for d in seen.dialogs)
+    assert all(CAKES["customer"] in d for d in seen.dialogs)
     assert opened.endswith(f"#/graphs/{ids[NURSES['customer']]}")
-    assert_clean(seen)
+    assert_clean(seen, dialogs=2)
 
 
 async def test_library_pages_through_more_dreams_than_a_page(live_server: LiveServer) -> None:
@@ -397,9 +350,7 @@ async def test_library_pages_through_more_dreams_than_a_page(live_server: LiveSe
     assert_clean(seen)
 
 
-async def test_node_search_across_dreams_links_to_the_node(
-    live_server: LiveServer, tmp_path: Path
-) -> None:
+async def test_node_search_across_dreams_links_to_the_node(live_server: LiveServer) -> None:
     bakers, nurses = [await dream(live_server, body) for body in (BAKERS, NURSES)]
     await searchable(live_server, bakers, nurses)
     async with app_page(live_server, "/app/#/library") as (page, seen):
@@ -411,7 +362,7 @@ async def test_node_search_across_dreams_links_to_the_node(
         top = hits.first.get_by_role("link")
         href = await top.get_attribute("href")
         name = await top.text_content()
-        await shot(page, tmp_path, "search-1400")
+        await shot(page, "search-1400")
         await top.click()
         await expect(page.get_by_test_id("graph")).to_have_attribute("data-node-count", str(NODES))
         await expect(page.get_by_test_id("node-detail")).to_contain_text(NURSES["customer"])
@@ -431,7 +382,7 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 async def test_the_app_asks_for_the_api_key_once_and_refuses_a_wrong_one(
-    api_key: str, live_server: LiveServer, tmp_path: Path
+    api_key: str, live_server: LiveServer
 ) -> None:
     await dream(live_server, BAKERS, key=api_key)
     async with app_page(live_server, "/app/#/library") as (page, seen):
@@ -441,7 +392,7 @@ async def test_the_app_asks_for_the_api_key_once_and_refuses_a_wrong_one(
         await key_input.fill("not-the-key")
         await page.get_by_role("button", name="Use this key").click()
         await expect(page.get_by_role("alert")).to_contain_text("refused")
-        await shot(page, tmp_path, "api-key-refused-1400")
+        await shot(page, "api-key-refused-1400")
         await key_input.fill(api_key)
         await page.get_by_role("button", name="Use this key").click()
         await expect(page.get_by_test_id("graph-row")).to_have_count(1)
@@ -459,14 +410,10 @@ async def test_the_app_asks_for_the_api_key_once_and_refuses_a_wrong_one(
         asked_again = await key_input.is_visible()
 
     assert stored == api_key and not asked_again
-    # Chromium logs each 401 answer as a console error: those are expected here.
-    seen.errors = [e for e in seen.errors if "401" not in e]
-    assert_clean(seen)
+    assert_clean(seen, 401)  # Chromium logs each 401 answer as a console error
 
 
-async def test_phone_width_has_no_horizontal_overflow(
-    live_server: LiveServer, tmp_path: Path
-) -> None:
+async def test_phone_width_has_no_horizontal_overflow(live_server: LiveServer) -> None:
     graph_id = await dream(live_server, {**BAKERS, "customer": "Bakers " + "sourdough" * 40})
     overflow: dict[str, int] = {}
     async with app_page(live_server, width=390, height=844) as (page, seen):
@@ -487,7 +434,7 @@ async def test_phone_width_has_no_horizontal_overflow(
                 await page.get_by_test_id("node-search").fill("Idea")
                 await page.get_by_test_id("node-item").last.click()
             overflow[name] = await page.evaluate("document.scrollingElement.scrollWidth")
-            await shot(page, tmp_path, f"{name}-390")
+            await shot(page, f"{name}-390")
 
     assert all(width <= 390 for width in overflow.values()), overflow
     assert_clean(seen)
