@@ -198,3 +198,39 @@ def test_cli_eval_of_an_unknown_or_malformed_id_is_one_error_line(fake_llm: Fake
     assert unknown.stderr.count("error:") == 1 and UNKNOWN_ID in unknown.stderr
     assert "Traceback" not in unknown.stderr
     assert malformed.returncode == 2 and "Traceback" not in malformed.stderr
+
+
+async def test_the_judge_runs_through_the_route_and_its_ratings_are_kept_in_the_library(
+    fake_llm: FakeOpenAI, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=120) as client:
+        graph_id = await dream(client, TRACING)
+        plain = (await client.post(f"/api/v1/eval/graph/{graph_id}")).json()["evaluation"]
+        monkeypatch.setenv("CODREAMER_JUDGE_MODEL", "fake-model")
+        get_settings.cache_clear()
+        fake_llm.reset()
+        judged = (await client.post(f"/api/v1/eval/graph/{graph_id}")).json()["evaluation"]
+        calls = fake_llm.stats.calls
+        again = (await client.post(f"/api/v1/eval/graph/{graph_id}?refresh=true")).json()
+
+    assert "judge" not in plain["details"]
+    judge = judged["details"]["judge"]
+    assert judged["evaluatedWith"]["judgeModel"] == "fake-model"  # the plain one was stale
+    assert judge["links"] == 6 and judge["calls"] == calls >= 1
+    assert again["evaluation"]["details"]["judge"]["calls"] == 0
+    assert again["evaluation"]["details"]["judge"]["cachedLinks"] == 6
+    assert fake_llm.stats.calls == calls
+
+
+async def test_an_unreachable_judge_is_a_503_naming_it(
+    fake_llm: FakeOpenAI, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=120) as client:
+        graph_id = await dream(client, BAKERS)
+        monkeypatch.setenv("CODREAMER_JUDGE_MODEL", "fake-model")
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        get_settings.cache_clear()
+        response = await client.post(f"/api/v1/eval/graph/{graph_id}")
+
+    assert response.status_code == 503
+    assert "127.0.0.1:9" in response.json()["detail"] and "fake-model" in response.json()["detail"]
