@@ -151,6 +151,59 @@ def resume(
     show(output, as_json=as_json)
 
 
+FORK_OPTIONS = {
+    "generation": "--from-generation",
+    "temperature": "--temperature",
+    "model": "--model",
+}
+
+
+@app.command()
+def fork(
+    source_id: DreamIdArgument,
+    from_generation: Annotated[
+        int,
+        typer.Option(
+            "--from-generation",
+            min=0,
+            help="Keep the source's generations 0..N as they are (0: only the anchors).",
+        ),
+    ],
+    temperature: Annotated[
+        float | None,
+        typer.Option(help="Sampling temperature (0-2; default: the source's).", show_default=False),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Chat model, one this install serves (default: the source's)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Start a new dream from a dream's checkpoint after generation N: generations up to N
+    are kept exactly, the rest are grown again (only they cost LLM calls)."""
+    from core.context import InvalidRunSettingsError
+    from graph.fork import stream_fork
+    from nodes.create_workspace import new_workspace_id
+
+    workspace_id = new_workspace_id()
+    console.print(f"dream: {workspace_id}", highlight=False)
+    events = stream_fork(
+        source_id, from_generation, workspace_id, temperature=temperature, model=model
+    )
+    with reported_errors():
+        try:
+            output = asyncio.run(closing_clients(show_progress(events)))
+        except InvalidRunSettingsError as error:
+            if error.field not in FORK_OPTIONS:
+                raise
+            message = str(error).removeprefix(f"run setting {error.field}: ")
+            print_error(f"{FORK_OPTIONS[error.field]}: {message}")
+            raise typer.Exit(2) from None
+    show(output, as_json=as_json)
+
+
 def validated_input(customer: str, product: str, children: int, generations: int) -> "DreamInput":
     """The dream's input, or a usage error (exit 2) naming the offending option."""
     from pydantic import ValidationError
@@ -566,7 +619,9 @@ def library_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-sandboxes_app = typer.Typer(help="List or delete CoDreamer's sandboxes, crashed runs' included.")
+sandboxes_app = typer.Typer(
+    help="List, delete or SSH into CoDreamer's sandboxes, crashed runs' included."
+)
 app.add_typer(sandboxes_app, name="sandboxes")
 BackendOption = Annotated[
     str | None,
@@ -576,23 +631,32 @@ BackendOption = Annotated[
 
 @sandboxes_app.command("list")
 def list_sandboxes(backend: BackendOption = None) -> None:
-    """List every workspace of ours the backend holds."""
-    from sandbox import get_backend
+    """List every workspace of ours the backend holds, and the warm-pool sandboxes no dream
+    has claimed yet (column pool); the dreams' ids go to stdout."""
+    from sandbox import WorkspaceService, get_backend
 
     with reported_errors():
         chosen = get_backend(backend_name(backend))
     with reported_errors():
-        infos = asyncio.run(closing_clients(chosen.list()))
-    table = Table("workspace", "sandbox", "state", "path", title=f"{chosen.name} workspaces")
+        infos = asyncio.run(closing_clients(WorkspaceService(chosen).list_all()))
+    table = Table(
+        "workspace", "sandbox", "state", "pool", "path", title=f"{chosen.name} workspaces"
+    )
     for info in infos:
         table.add_row(
             *(
                 terminal_cell(text)
-                for text in (info.id, info.sandbox_id or "-", info.state, info.path)
+                for text in (
+                    "-" if info.pool else info.id,
+                    info.sandbox_id or "-",
+                    info.state,
+                    info.pool or "-",
+                    info.path,
+                )
             )
         )
     console.print(table)
-    sys.stdout.write("".join(f"{info.id}\n" for info in infos))
+    sys.stdout.write("".join(f"{info.id}\n" for info in infos if info.pool is None))
 
 
 @sandboxes_app.command("prune")
@@ -611,6 +675,33 @@ def prune_sandboxes(backend: BackendOption = None) -> None:
         deleted = asyncio.run(closing_clients(WorkspaceService(chosen).destroy_all()))
     console.print(f"deleted {len(deleted)} sandbox(es)", highlight=False)
     sys.stdout.write("".join(f"{workspace_id}\n" for workspace_id in deleted))
+
+
+@sandboxes_app.command("ssh")
+def ssh_sandbox(
+    dream_id: DreamIdArgument,
+    minutes: Annotated[
+        int, typer.Option("--minutes", min=1, help="How long the SSH access lasts.")
+    ] = 60,
+) -> None:
+    """Print the SSH command Daytona issues for a dream's kept sandbox (started if stopped)."""
+    from core.settings import get_settings
+    from sandbox.daytona import DaytonaBackend, SshAccess
+    from sandbox.factory import close_backend_clients
+
+    async def issued(daytona: DaytonaBackend) -> SshAccess:
+        try:
+            return await daytona.ssh_access(dream_id, minutes)
+        finally:
+            await close_backend_clients()  # the only clients it opens (no dream modules load)
+
+    with reported_errors():
+        access = asyncio.run(issued(DaytonaBackend.from_settings(get_settings())))
+    expires = access.expires_at.isoformat(timespec="seconds")
+    console.print(
+        Text(for_terminal(f"sandbox {access.sandbox_id} of {dream_id}; access until {expires}"))
+    )
+    sys.stdout.write(for_terminal(access.command) + "\n")
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from core.settings import get_settings
 from core.state import DreamInput, DreamOutput, Node
 from evaluation import JudgeUnavailableError
 from evaluation.stored import GraphNotFoundError, comparison_of, evaluation_of
+from graph.fork import fork_dream
 from graph.runner import (
     DreamNotFoundError,
     close_clients,
@@ -59,7 +60,9 @@ from outputs.history import DreamSummary, UnreadableResultsError, list_dreams, l
 from outputs.viewer import to_html
 from sandbox import SandboxError, get_backend
 from sandbox.base import WorkspaceId, WorkspaceIdError
+from sandbox.factory import warm_pool
 from sandbox.lease import DreamAlreadyRunningError
+from telemetry.metrics import exposition
 from webapp.routes import mount_app
 
 logger = logging.getLogger(__name__)
@@ -88,7 +91,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     if settings.library:  # open the library now, and index what a stopped server left
         library = get_library()
         index_later(library, library.unindexed())
-    yield
+    async with warm_pool():  # DAYTONA_POOL_SIZE sandboxes kept ready; unclaimed ones deleted
+        yield
     await close_clients()
     await asyncio.to_thread(close_libraries)
 
@@ -172,6 +176,19 @@ async def health() -> dict[str, Any]:
     return status
 
 
+@app.get(
+    "/metrics",
+    dependencies=protected,
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+)
+def metrics(request: Request) -> Response:
+    """This process's Prometheus metrics (dreams, LLM calls and tokens, nodes, sandboxes); in
+    OpenMetrics format when the `Accept` header asks for it."""
+    body, content_type = exposition(request.headers.get("accept"))
+    return Response(body, media_type=content_type)
+
+
 @app.post("/api/v1/dream", dependencies=protected)
 async def dream(body: DreamInput) -> DreamOutput | list[Node]:
     """Run a dream and answer `{nodes, metadata}` (the seed's contract), or with
@@ -221,6 +238,37 @@ async def dreams() -> list[DreamSummary]:
 async def resume(dream_id: DreamId) -> DreamOutput:
     """Finish a stopped dream from its checkpoints; 409 while another runner has it."""
     return await resume_dream(dream_id)
+
+
+class ForkRequest(BaseModel):
+    """Where to fork a dream, and the run settings the fork changes (the rest are the source's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generation: int = Field(
+        ge=0, description="Keep generations 0..N of the source as they are (0: the anchors)."
+    )
+    temperature: float | None = Field(
+        default=None, description="Sampling temperature of the fork (default: the source's)."
+    )
+    model: str | None = Field(
+        default=None, description="Chat model of the fork, one this server serves."
+    )
+
+
+@app.post("/api/v1/dreams/{dream_id}/fork", dependencies=protected)
+async def fork(dream_id: DreamId, body: ForkRequest) -> DreamOutput:
+    """A new dream from the source's checkpoint after `generation`: generations up to it kept,
+    the rest grown again; 404 for an unknown source, 422 naming a bad field."""
+    try:
+        return await fork_dream(
+            dream_id, body.generation, temperature=body.temperature, model=body.model
+        )
+    except InvalidRunSettingsError as error:
+        where = ["body", error.field]
+        raise HTTPException(
+            422, [{"loc": where, "msg": str(error), "type": "value_error"}]
+        ) from None
 
 
 @app.get("/api/v1/dreams/{dream_id}", dependencies=protected)

@@ -287,12 +287,18 @@ def cli_targets(cli_results: list[dict]) -> list[dict]:
     ]
 
 
-def library_figures() -> dict:
-    """`bench.library`'s measurements, from its own process."""
+def figures_of(module: str) -> dict:
+    """The JSON line a benchmark module (`bench.library`, `bench.evaluation`) prints, from its
+    own process."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.library"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", module], capture_output=True, text=True, check=True
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def library_figures() -> dict:
+    """`bench.library`'s measurements, from its own process."""
+    return figures_of("bench.library")
 
 
 def library_table(figures: dict) -> Table:
@@ -331,6 +337,53 @@ def library_table(figures: dict) -> Table:
     return out
 
 
+def evaluation_table(figures: dict) -> Table:
+    out = Table(
+        title="evaluate_graph (no judge) on dreams grown by the loopback LLM (cold = the first "
+        "call of a process: the MiniLM model loads in it)"
+    )
+    for column in ("dream", "nodes", "call", "s", "ms/node", "RSS before MB", "peak RSS MB"):
+        out.add_column(column, justify="right")
+    for r in figures["evaluation"]:
+        out.add_row(
+            r["dream"],
+            str(r["nodes"]),
+            r["call"],
+            f"{r['seconds']:.2f}",
+            f"{r['seconds'] * 1000 / r['nodes']:.1f}",
+            f"{r['rss_before_mb']:.0f}",
+            f"{r['peak_rss_mb']:.0f}",
+        )
+    return out
+
+
+def verification_table(figures: dict) -> Table:
+    verification = figures["verification"]
+    runs = verification["runs"]
+    out = Table(
+        title=f"web-search verification of a {verification['dream']} dream (loopback LLM "
+        f"L = {verification['llm_latency_ms']:g} ms, Tavily {verification['search_latency_ms']:g}"
+        f" ms; median of {len(runs[0]['walls_s'])} dreams)",
+        caption="overhead = wall - unverified wall: a parent's children are searched as soon as "
+        "they are grown, overlapping the generation's other LLM calls, but the generation waits "
+        "for its last search",
+    )
+    for column in ("run", "at once", "wall s", "bound s", "overhead s", "searches", "peak"):
+        out.add_column(column, justify="right")
+    plain = next(r["wall_s"] for r in runs if not r["verify"])
+    for r in runs:
+        out.add_row(
+            r["name"],
+            "-" if r["concurrency"] is None else str(r["concurrency"]),
+            f"{r['wall_s']:.2f}",
+            f"{r['bound_s']:.2f}",
+            f"{r['wall_s'] - plain:.2f}",
+            str(r["searches"]),
+            str(r["peak_searches"]),
+        )
+    return out
+
+
 def library_targets(figures: dict) -> list[dict]:
     """The library issue's speed targets (SQLite), with PostgreSQL reported beside them."""
     page = figures["pages_sqlite"]["page_p95_ms"]
@@ -348,6 +401,45 @@ def library_targets(figures: dict) -> list[dict]:
             f"{figures['searches_postgresql']['search_p95_ms']:.1f} ms)",
             "met": search <= 100,
         },
+    ]
+
+
+def pool_table(figures: dict) -> Table:
+    out = Table(
+        title=f"K=2 G=2 dreams over REST on Daytona (loopback API: {figures['create_latency_s']:g} "
+        "s to create a sandbox; loopback LLM, no latency), without and with a warm pool",
+        caption="each dream posted once the pool is full; stop = SIGINT to exit, deleting the "
+        "pool's unclaimed sandboxes (after the refill in flight ends)",
+    )
+    for column in ("pool", "dreams s", "median s", "claimed", "fill s", "stop s", "left"):
+        out.add_column(column, justify="right")
+    for r in figures["runs"]:
+        out.add_row(
+            str(r["pool_size"]),
+            " ".join(f"{wall:.2f}" for wall in r["walls_s"]),
+            f"{r['median_s']:.2f}",
+            f"{r['claimed']}/{len(r['walls_s'])}",
+            f"{r['fill_s']:.2f}",
+            f"{r['stop_s']:.2f}",
+            str(r["left_after_stop"]),
+        )
+    return out
+
+
+def pool_targets(figures: dict) -> list[dict]:
+    """The warm pool's target: every pooled dream under 1.5 s, every other one over 2.3 s."""
+    by_size = {r["pool_size"]: r for r in figures["runs"]}
+    bare, pooled = by_size[0], by_size[2]
+    return [
+        {
+            "target": "Daytona (2 s create) K=2 G=2: < 1.5 s with a pool of 2, > 2.3 s without",
+            "measured": f"{pooled['min_s']:.2f}-{pooled['max_s']:.2f} s with "
+            f"({pooled['claimed']}/{len(pooled['walls_s'])} claimed), "
+            f"{bare['min_s']:.2f}-{bare['max_s']:.2f} s without",
+            "met": pooled["max_s"] < 1.5
+            and bare["min_s"] > 2.3
+            and pooled["claimed"] == len(pooled["walls_s"]),
+        }
     ]
 
 
@@ -380,20 +472,35 @@ def main() -> None:
     cli_results = cli_startup()
     console.log("timing the library (10,000 dreams, 100,000 nodes; SQLite and PostgreSQL)")
     library = library_figures()
+    console.log("timing evaluate_graph and web-search verification")
+    evaluation = figures_of("bench.evaluation")
+    console.log("timing dreams on Daytona with and without a warm pool")
+    pool = figures_of("bench.pool")
     checks = (
         targets({r["name"]: r for r in results})
         + cli_targets(cli_results)
         + library_targets(library)
+        + pool_targets(pool)
     )
     summary = {"latency_ms": LATENCY_S * 1000, "targets": checks}
     RESULTS.write_text(
         json.dumps(
-            {"summary": summary, "results": results, "cli": cli_results, "library": library},
+            {
+                "summary": summary,
+                "results": results,
+                "cli": cli_results,
+                "library": library,
+                "evaluation": evaluation,
+                "pool": pool,
+            },
             indent=2,
         )
     )
     console.print(table(results))
     console.print(library_table(library))
+    console.print(evaluation_table(evaluation))
+    console.print(verification_table(evaluation))
+    console.print(pool_table(pool))
     console.print(targets_table(checks))
     console.print(f"written {RESULTS}")
 

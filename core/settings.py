@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     daytona_target: str | None = Field(default=None, alias="DAYTONA_TARGET")
     daytona_auto_stop_minutes: int = Field(default=30, alias="DAYTONA_AUTO_STOP_MINUTES", ge=0)
     daytona_auto_delete_minutes: int = Field(default=60, alias="DAYTONA_AUTO_DELETE_MINUTES", ge=0)
+    daytona_snapshot: str | None = Field(default=None, alias="DAYTONA_SNAPSHOT", max_length=200)
+    """The Daytona snapshot every dream's sandbox is created from (default: Daytona's own)."""
+    daytona_pool_size: int = Field(default=0, alias="DAYTONA_POOL_SIZE", ge=0, le=100)
+    """Started sandboxes a server keeps ready for dreams to claim (0: none)."""
 
     @field_validator("cors_origins", "allowed_models", mode="before")
     @classmethod
@@ -96,7 +100,9 @@ class Settings(BaseSettings):
             else value
         )
 
-    @field_validator("llm_cache", "tavily_api_url", "judge_model", mode="before")
+    @field_validator(
+        "llm_cache", "tavily_api_url", "judge_model", "daytona_snapshot", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

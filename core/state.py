@@ -177,6 +177,13 @@ class DreamInput(BaseModel):
         return self
 
 
+class ForkOrigin(TypedDict):
+    """The dream a fork started from, and the last of its generations the fork kept."""
+
+    id: str
+    generation: int
+
+
 class DreamState(TypedDict):
     """Working state of a dream, checkpointed after every step."""
 
@@ -208,6 +215,8 @@ class DreamState(TypedDict):
     """The weakest structured-output mode any answer came in (see `OUTPUT_MODES`)."""
     warnings: Annotated[list[str], operator.add]
     """Failures the dream survived (a parent left unexpanded, an unjudged link, a lost file)."""
+    forked_from: NotRequired[ForkOrigin]
+    """Set on a fork (`graph.fork`): the source dream and the generation it was forked at."""
     nodes: NotRequired[list[Node]]
     metadata: NotRequired[dict[str, Any]]
 

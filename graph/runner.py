@@ -1,5 +1,6 @@
 """Run a dream for any front end (CLI, REST, SSE): in the configured mode, as progress events."""
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from sandbox.base import SandboxGoneError
 from sandbox.factory import close_backend_clients, default_sandbox, get_backend
 from sandbox.lease import held_lease
 from sandbox.lifecycle import open_or_create
+from telemetry.tracing import flush_traces
 from verification import close_search_clients
 
 DURABILITY: Durability = "sync"
@@ -37,7 +39,8 @@ class Progress(TypedDict):
 
     step: str
     generation: int | None
-    """The generation a `save_generation` step finished (None for other steps)."""
+    """The generation a `save_generation` step finished, or the last one a fork kept (step
+    "fork"); None for other steps."""
     generations: int
     nodes: int
     total: int
@@ -153,11 +156,12 @@ async def resume_dream(workspace_id: str) -> DreamOutput:
 
 
 async def close_clients() -> None:
-    """Close the LLM, search and sandbox clients of this event loop; front ends call it at
-    shutdown."""
+    """Close the LLM, search and sandbox clients of this event loop, and send the trace spans
+    still batched; front ends call it at shutdown."""
     await close_models()
     await close_search_clients()
     await close_backend_clients()
+    await asyncio.to_thread(flush_traces)
 
 
 def served_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from nodes.init_anchors import init_anchors
 from nodes.record_dream import record_dream
 from nodes.save_generation import save_generation
 from sandbox.checkpointer import WorkspaceCheckpointSaver
+from telemetry.observer import DreamObserver
 
 GENERATION_ROUTES = ["expand_generation", "connect_to_product"]
 
@@ -39,7 +40,7 @@ builder.add_edge("finalize", "record_dream")
 builder.add_edge("record_dream", END)
 
 graph = builder.compile(checkpointer=WorkspaceCheckpointSaver(), name="CoDreamer").with_config(
-    configurable={"checkpoint_ns": ""}
+    configurable={"checkpoint_ns": ""}, callbacks=[DreamObserver(last_step="record_dream")]
 )
 """The dream, checkpointed into its own workspace when run with a `thread_id` (the workspace id).
 
@@ -47,7 +48,9 @@ Resume a stopped dream with `graph.invoke(None, {"configurable": {"thread_id": i
 without a thread id is not checkpointed: the root namespace given by default (`checkpoint_ns`,
 a public configurable key) lets it start without one. The CLI and the server run it with
 `durability="sync"` (`graph.runner`), so a checkpoint is on disk before the next step's LLM
-calls go out; direct callers choose with LangGraph's `durability=` parameter.
+calls go out; direct callers choose with LangGraph's `durability=` parameter. The bound
+`DreamObserver` counts every run for `/metrics` and traces it when OpenTelemetry is on,
+whichever front end started it.
 """
 
 studio_graph = builder.compile(name="CoDreamer")

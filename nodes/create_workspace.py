@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from core.context import DreamContext, resolve_context
 from core.state import DreamInput, DreamState, empty_usage
-from core.workspace_layout import ERRORS_LOG
+from core.workspace_layout import ERRORS_LOG, start_commit
 from nodes.workspace_files import write_file
 from sandbox.factory import get_backend
+from sandbox.git_history import record_step
 from sandbox.lifecycle import open_or_create
 
 
@@ -50,7 +51,8 @@ def new_workspace_id() -> str:
 
 
 async def create_workspace(state: DreamState, config: RunnableConfig) -> dict[str, Any]:
-    """Open the workspace, named by the run's thread id when there is one.
+    """Open the workspace, named by the run's thread id when there is one, and start its git
+    history.
 
     A durable run's checkpointer may have created it already; otherwise it is created here.
     The input and run settings are checked first, so a refused dream does no work.
@@ -61,6 +63,8 @@ async def create_workspace(state: DreamState, config: RunnableConfig) -> dict[st
     workspace_id = str(thread_id) if thread_id else new_workspace_id()
     workspace = await open_or_create(get_backend(context.sandbox), workspace_id)
     warnings = await write_file(workspace, ERRORS_LOG, "")
+    message = start_commit(dream_input.children_count, dream_input.generations_count_int)
+    warnings += await record_step(workspace, message, warnings, start=True)
     return {
         **dream_input.model_dump(),
         "settings": asdict(context),

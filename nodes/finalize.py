@@ -7,7 +7,7 @@ from typing import Any
 
 from core.settings import get_settings
 from core.state import DreamState, Node, SearchUsage
-from core.workspace_layout import RESULTS_FILE, VERIFICATION_LOG, VIEWER_FILE
+from core.workspace_layout import RESULTS_FILE, VERIFICATION_LOG, VIEWER_FILE, final_commit
 from nodes.copies import count_copies
 from nodes.llm import describe_model
 from nodes.pricing import cost_usd
@@ -15,6 +15,8 @@ from nodes.workspace_files import open_workspace, write_file
 from outputs.quality import quality_report
 from outputs.relevance import RelevanceUnavailableError, relevance
 from outputs.viewer import ViewerUnavailableError, to_html
+from sandbox.base import Workspace
+from sandbox.git_history import record_step
 from sandbox.lifecycle import is_kept, release_workspace
 
 WORKFLOW_MODE = "workflow"
@@ -39,11 +41,13 @@ def dream_metadata(state: DreamState) -> dict[str, Any]:
         "usage": state["usage"],
         "cost_usd": cost_usd(model, state["usage"]),
         "warnings": state["warnings"],
+        **({"forkedFrom": state["forked_from"]} if "forked_from" in state else {}),
     }
 
 
 async def finalize(state: DreamState) -> dict[str, Any]:
-    """Write results.json (atomically) and graph.html, release the sandbox unless kept."""
+    """Write results.json (atomically) and graph.html, commit them ("final: N nodes"), release
+    the sandbox unless kept."""
     nodes = list(state["nodes_by_id"].values())
     metadata = dream_metadata(state)
     metadata["quality"], problems = await _quality(nodes, state)
@@ -53,18 +57,29 @@ async def finalize(state: DreamState) -> dict[str, Any]:
         metadata["warnings"] += _failed_searches(metadata["verification"])
     output = {"nodes": nodes, "metadata": metadata}
     workspace = await open_workspace(state)
-    lost = await write_file(
-        workspace, RESULTS_FILE, json.dumps(output, ensure_ascii=False, indent=1)
-    )
-    try:
-        lost += await write_file(workspace, VIEWER_FILE, to_html(output))
-    except ViewerUnavailableError as error:
-        lost.append(f"no {VIEWER_FILE}: {error}")
-    metadata["warnings"] += lost
+    lost = await _save_results(workspace, output)
+    unrecorded = await record_step(workspace, final_commit(len(nodes)), metadata["warnings"])
+    metadata["warnings"] += lost + unrecorded
+    if unrecorded:  # results.json names the failure too (this rewrite is not committed)
+        await write_file(workspace, RESULTS_FILE, _results_json(output))
     await release_workspace(
         state["sandbox"], state["workspace_id"], keep=state["settings"]["keep_workspace"]
     )
     return output
+
+
+async def _save_results(workspace: Workspace, output: dict[str, Any]) -> list[str]:
+    """Write results.json and graph.html; the warnings of what could not be written."""
+    lost = await write_file(workspace, RESULTS_FILE, _results_json(output))
+    try:
+        lost += await write_file(workspace, VIEWER_FILE, to_html(output))
+    except ViewerUnavailableError as error:
+        lost.append(f"no {VIEWER_FILE}: {error}")
+    return lost
+
+
+def _results_json(output: dict[str, Any]) -> str:
+    return json.dumps(output, ensure_ascii=False, indent=1)
 
 
 def verification_summary(nodes: list[Node], searches: SearchUsage | None) -> dict[str, Any]:

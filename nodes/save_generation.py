@@ -1,14 +1,16 @@
-"""Node: close a generation: checkpoint file, progress log line, counter."""
+"""Node: close a generation: checkpoint file, progress log line, commit, counter."""
 
 from typing import Any
 
 from core.state import DreamState
-from core.workspace_layout import ERRORS_LOG, GENERATION_LOG, checkpoint_file
+from core.workspace_layout import ERRORS_LOG, GENERATION_LOG, checkpoint_file, generation_commit
 from nodes.workspace_files import append_log, graph_json, open_workspace, write_file
+from sandbox.git_history import record_step
 
 
 async def save_generation(state: DreamState) -> dict[str, Any]:
-    """Write `checkpoint-gen{N}.json` and a `generation.log` line, then count the generation."""
+    """Write `checkpoint-gen{N}.json` and a `generation.log` line, commit them ("generation N
+    of G: X nodes", X counting the whole graph so far), then count the generation."""
     generation = state["generation"] + 1
     nodes = state["nodes_by_id"]
     grown = sum(1 for node in nodes.values() if node["generation"] == generation)
@@ -20,6 +22,8 @@ async def save_generation(state: DreamState) -> dict[str, Any]:
         f"generation {generation}/{state['generations_count_int']}: {grown} new nodes, "
         f"{len(nodes)} in total, {state['usage']['llm_calls']} LLM calls so far",
     )
+    message = generation_commit(generation, state["generations_count_int"], len(nodes))
+    warnings += await record_step(workspace, message, [*state["warnings"], *warnings])
     if grown == 0:
         warnings.append(
             f"generation {generation} grew no node (no parent could be expanded, see "

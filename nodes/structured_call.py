@@ -33,6 +33,7 @@ from nodes.output_modes import fall_back, messages_for, request_format, working_
 from nodes.prompts import SYSTEM_PROMPT
 from nodes.rate_limit import EndpointThrottle, retry_after_seconds, throttle_for
 from outputs.quality import normalised
+from telemetry.metrics import count_llm_answer, timed_llm_request
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 UNREACHABLE_ATTEMPTS = 3
@@ -285,7 +286,8 @@ class _Call(Generic[SchemaT]):
         messages = messages_for(self.mode, self.schema, self.messages)
         async with self.limiter, self.throttle.slot() as started:
             try:
-                answer = await runnable.ainvoke(messages)
+                with timed_llm_request(self.model.name):
+                    answer = await runnable.ainvoke(messages)
             except Exception as error:
                 self.outcome.failures.append(_describe(error, self.model))
                 self._count_failure(error, started)
@@ -295,6 +297,9 @@ class _Call(Generic[SchemaT]):
         metadata = getattr(answer, "usage_metadata", None) or {}
         usage["input_tokens"] += metadata.get("input_tokens", 0)
         usage["output_tokens"] += metadata.get("output_tokens", 0)
+        count_llm_answer(
+            self.model.name, metadata.get("input_tokens", 0), metadata.get("output_tokens", 0)
+        )
         return answer
 
     def _count_failure(self, error: Exception, started: float) -> None:

@@ -42,6 +42,8 @@ class WorkspaceInfo:
     sandbox_id: str | None = None
     state: str = "unknown"
     labels: dict[str, str] = field(default_factory=dict)
+    pool: str | None = None
+    """The warm pool holding this sandbox, until a dream claims it (None: a dream's)."""
 
 
 class SandboxError(RuntimeError):

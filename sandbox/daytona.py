@@ -1,16 +1,15 @@
 """Daytona backend: each workspace is a Daytona sandbox, driven through the `daytona` SDK."""
 
-import asyncio
 import base64
+import builtins
 import math
 import posixpath
 import shlex
 import uuid
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Self
 
-import engineio.async_client
 from daytona import (
     AsyncDaytona,
     AsyncSandbox,
@@ -18,12 +17,10 @@ from daytona import (
     DaytonaConfig,
     DaytonaError,
     DaytonaFileNotFoundError,
-    DaytonaNotFoundError,
-    DaytonaRateLimitError,
     ListSandboxesQuery,
 )
 
-from core.settings import Settings, redact
+from core.settings import Settings
 from sandbox.base import (
     MAX_OUTPUT_CHARS,
     OUR_LABEL,
@@ -34,13 +31,14 @@ from sandbox.base import (
     WorkspaceInfo,
     check_workspace_id,
 )
-
-# The SDK's Socket.IO client (engineio) would take over SIGINT on the event loop when it
-# connects, cancelling every task instead of letting uvicorn or the CLI shut down cleanly;
-# marking its handler as already set keeps our own Ctrl-C handling.
-engineio.async_client.async_signal_handler_set = True
+from sandbox.daytona_client import client_for, describe_error, is_not_found, translated
+from telemetry.metrics import sandbox_created, sandbox_deleted
 
 DREAM_LABEL = "codreamer-dream"
+WARM_LABEL = "codreamer-warm"
+"""Label key ("true") of a warm-pool sandbox no dream has claimed yet (see `sandbox.pool`)."""
+POOL_LABEL = "codreamer-pool"
+"""Label key of a warm-pool sandbox: the id of the pool (server) that keeps it."""
 SEED_WORKSPACE_DIR = "/workspace"
 FIND_WORKSPACE_DIR = (
     f"if mkdir -p {SEED_WORKSPACE_DIR} 2>/dev/null && [ -w {SEED_WORKSPACE_DIR} ]; "
@@ -79,7 +77,7 @@ class DaytonaWorkspace:
         timeout: float = 60,
     ) -> ExecResult:
         directory = self.resolve(cwd or ".")
-        with _translated("run a command", self.sandbox_id):
+        with translated("run a command", self.sandbox_id):
             try:
                 response = await self.sandbox.process.exec(
                     command, cwd=directory, env=env, timeout=math.ceil(timeout)
@@ -91,7 +89,7 @@ class DaytonaWorkspace:
         return _result(response.exit_code, response.result)
 
     async def run_code(self, code: str, *, timeout: float = 60) -> ExecResult:
-        with _translated("run code", self.sandbox_id):
+        with translated("run code", self.sandbox_id):
             response = await self.sandbox.process.code_run(code, timeout=math.ceil(timeout))
         return _result(response.exit_code, response.result)
 
@@ -101,7 +99,7 @@ class DaytonaWorkspace:
         staging = posixpath.join(
             posixpath.dirname(target), f".{posixpath.basename(target)}.{uuid.uuid4().hex[:8]}"
         )
-        with _translated(f"write {path}", self.sandbox_id):
+        with translated(f"write {path}", self.sandbox_id):
             await self.sandbox.fs.upload_file(payload, staging)
             await self.sandbox.fs.move_files(staging, target)
 
@@ -126,7 +124,7 @@ class DaytonaWorkspace:
             raise FileNotFoundError(f"{path} does not exist in workspace {self.id}") from None
         except DaytonaError as error:
             raise SandboxError(
-                f"Daytona: read {path} in sandbox {self.sandbox_id}: {_cause(error)}"
+                f"Daytona: read {path} in sandbox {self.sandbox_id}: {describe_error(error)}"
             ) from None
 
     async def list_files(self, path: str = ".") -> list[str]:
@@ -140,10 +138,19 @@ class DaytonaWorkspace:
     async def remove(self, path: str) -> None:
         target = self.resolve(path)
         try:
-            with _translated(f"remove {path}", self.sandbox_id):
+            with translated(f"remove {path}", self.sandbox_id):
                 await self.sandbox.fs.delete_file(target, recursive=True)
         except SandboxGoneError:
             return
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    """What Daytona issued for SSH into a sandbox: the command to run, and until when."""
+
+    command: str
+    expires_at: datetime
+    sandbox_id: str
 
 
 class DaytonaBackend:
@@ -153,14 +160,20 @@ class DaytonaBackend:
     disposable = True
 
     def __init__(
-        self, config: DaytonaConfig, *, auto_stop_minutes: int, auto_delete_minutes: int
+        self,
+        config: DaytonaConfig,
+        *,
+        auto_stop_minutes: int,
+        auto_delete_minutes: int,
+        snapshot: str | None = None,
     ) -> None:
         self.config = config
         self.auto_stop_minutes = auto_stop_minutes
         self.auto_delete_minutes = auto_delete_minutes
+        self.snapshot = snapshot
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "DaytonaBackend":
+    def from_settings(cls, settings: Settings) -> Self:
         """A backend configured from our settings (the SDK itself reads only the process env)."""
         if settings.daytona_api_key is None:
             raise SandboxError(
@@ -175,130 +188,137 @@ class DaytonaBackend:
             config,
             auto_stop_minutes=settings.daytona_auto_stop_minutes,
             auto_delete_minutes=settings.daytona_auto_delete_minutes,
+            snapshot=settings.daytona_snapshot,
         )
 
     async def create(self, workspace_id: str) -> DaytonaWorkspace:
-        params = CreateSandboxFromSnapshotParams(
-            labels={OUR_LABEL: "true", DREAM_LABEL: check_workspace_id(workspace_id)},
-            auto_stop_interval=self.auto_stop_minutes,
-            auto_delete_interval=self.auto_delete_minutes,
-        )
-        try:
-            sandbox = await self._client().create(params)
-        except DaytonaError as error:
-            raise SandboxError(
-                f"Daytona at {self.config.api_url} could not create a sandbox: {_cause(error)}"
-            ) from None
+        labels = {OUR_LABEL: "true", DREAM_LABEL: check_workspace_id(workspace_id)}
+        sandbox = await self.new_sandbox(labels)
         try:
             return await self._open(workspace_id, sandbox)
         except BaseException:
-            await self._delete(sandbox)
+            await self.delete(sandbox)
             raise
 
     async def connect(self, workspace_id: str) -> DaytonaWorkspace:
         sandbox = await self._find(workspace_id)
         if sandbox is None:
             raise SandboxGoneError(f"Daytona has no sandbox for dream {workspace_id!r}")
-        if sandbox.state != "started":
-            with _translated("start the sandbox", sandbox.id):
-                await self._client().start(sandbox)
+        await self._started(sandbox)
         return await self._open(workspace_id, sandbox)
 
     async def destroy(self, workspace_id: str) -> None:
         sandbox = await self._find(workspace_id)
         if sandbox is not None:
-            await self._delete(sandbox)
+            await self.delete(sandbox)
 
     async def list(self) -> list[WorkspaceInfo]:
-        with _translated("list sandboxes", None):
+        """Dreams' sandboxes (warm-pool sandboxes no dream has claimed are not workspaces)."""
+        return [
+            self.info(sandbox)
+            for sandbox in await self.find_sandboxes({OUR_LABEL: "true"})
+            if WARM_LABEL not in sandbox.labels
+        ]
+
+    async def ssh_access(self, workspace_id: str, minutes: int) -> SshAccess:
+        """An SSH command into the dream's sandbox, valid for `minutes`; a stopped sandbox is
+        started first (it will auto-stop again when idle)."""
+        sandbox = await self._find(workspace_id)
+        if sandbox is None:
+            raise SandboxGoneError(
+                f"Daytona has no sandbox for dream {workspace_id!r}: it was not kept (a "
+                "dream's sandbox is deleted when it ends unless KEEP_DAYTONA_WORKSPACE=true) or "
+                "it was auto-deleted; `codreamer sandboxes list` shows the sandboxes there are"
+            )
+        await self._started(sandbox)
+        with translated("create SSH access", sandbox.id):
+            access = await sandbox.create_ssh_access(expires_in_minutes=minutes)
+        return SshAccess(access.ssh_command, access.expires_at, sandbox.id)
+
+    async def new_sandbox(self, labels: dict[str, str]) -> AsyncSandbox:
+        """A started sandbox with these labels, from DAYTONA_SNAPSHOT if set, with our
+        auto-stop and auto-delete intervals."""
+        params = CreateSandboxFromSnapshotParams(
+            snapshot=self.snapshot,
+            labels=dict(labels),
+            auto_stop_interval=self.auto_stop_minutes,
+            auto_delete_interval=self.auto_delete_minutes,
+        )
+        try:
+            sandbox = await self.client().create(params)
+        except DaytonaError as error:
+            cause = describe_error(error)
+            if self.snapshot and "snapshot" in cause.lower():
+                raise SandboxError(
+                    f"Daytona at {self.config.api_url} could not create a sandbox from snapshot "
+                    f"{self.snapshot!r} (DAYTONA_SNAPSHOT): {cause}; build it first (README: 'A "
+                    "snapshot with what a dream needs') or unset DAYTONA_SNAPSHOT"
+                ) from None
+            raise SandboxError(
+                f"Daytona at {self.config.api_url} could not create a sandbox: {cause}"
+            ) from None
+        sandbox_created(self.name, sandbox.id)
+        return sandbox
+
+    async def find_sandboxes(self, labels: dict[str, str]) -> builtins.list[AsyncSandbox]:
+        """Every sandbox carrying all these labels."""
+        # Read the whole listing: leaving the SDK's traced async generator early gets it
+        # closed later from another context, and OpenTelemetry prints a traceback.
+        with translated("list sandboxes", None):
             return [
-                WorkspaceInfo(
-                    id=sandbox.labels.get(DREAM_LABEL, sandbox.id),
-                    backend=self.name,
-                    path=SEED_WORKSPACE_DIR,
-                    sandbox_id=sandbox.id,
-                    state=str(sandbox.state),
-                    labels=dict(sandbox.labels),
-                )
-                async for sandbox in self._client().list(
-                    ListSandboxesQuery(labels={OUR_LABEL: "true"})
-                )
+                sandbox async for sandbox in self.client().list(ListSandboxesQuery(labels=labels))
             ]
+
+    def info(self, sandbox: AsyncSandbox) -> WorkspaceInfo:
+        return WorkspaceInfo(
+            id=sandbox.labels.get(DREAM_LABEL, sandbox.id),
+            backend=self.name,
+            path=SEED_WORKSPACE_DIR,
+            sandbox_id=sandbox.id,
+            state="unknown" if sandbox.state is None else sandbox.state.value,
+            labels=dict(sandbox.labels),
+            pool=sandbox.labels.get(POOL_LABEL),
+        )
+
+    async def delete(self, sandbox: AsyncSandbox, *, wait: bool = True) -> None:
+        """Delete the sandbox (and with `wait`, until Daytona reports it destroyed)."""
+        try:
+            await self.client().delete(sandbox, timeout=120, wait=wait)
+        except DaytonaError as error:
+            if not is_not_found(error):
+                raise SandboxError(
+                    f"Daytona could not delete sandbox {sandbox.id}: {describe_error(error)}"
+                ) from None
+        sandbox_deleted(self.name, sandbox.id)
+
+    def client(self) -> AsyncDaytona:
+        """This event loop's SDK client for this backend's configuration."""
+        return client_for(self.config)
 
     async def _find(self, workspace_id: str) -> AsyncSandbox | None:
         """The sandbox labelled with `workspace_id` (checked first: connect and destroy use it)."""
         labels = {OUR_LABEL: "true", DREAM_LABEL: check_workspace_id(workspace_id)}
-        query = ListSandboxesQuery(labels=labels)
-        # Read the whole (at most one-item) listing: leaving the SDK's traced async generator
-        # early gets it closed later from another context, and OpenTelemetry prints a traceback.
-        with _translated("find the sandbox", None):
-            found = [sandbox async for sandbox in self._client().list(query)]
+        found = await self.find_sandboxes(labels)
         return found[0] if found else None
 
+    async def _started(self, sandbox: AsyncSandbox) -> None:
+        if sandbox.state != "started":
+            with translated("start the sandbox", sandbox.id):
+                await self.client().start(sandbox)
+
     async def _open(self, workspace_id: str, sandbox: AsyncSandbox) -> DaytonaWorkspace:
-        with _translated("prepare the workspace directory", sandbox.id):
+        with translated("prepare the workspace directory", sandbox.id):
             response = await sandbox.process.exec(FIND_WORKSPACE_DIR, timeout=60)
         if response.exit_code != 0:
             raise SandboxError(
                 f"Daytona sandbox {sandbox.id}: no writable workspace: {response.result}"
             )
-        return DaytonaWorkspace(workspace_id, sandbox, response.result.strip().splitlines()[-1])
-
-    async def _delete(self, sandbox: AsyncSandbox) -> None:
-        try:
-            await self._client().delete(sandbox, timeout=120, wait=True)
-        except DaytonaNotFoundError:
-            return
-        except DaytonaError as error:
-            raise SandboxError(
-                f"Daytona could not delete sandbox {sandbox.id}: {_cause(error)}"
-            ) from None
-
-    def _client(self) -> AsyncDaytona:
-        """One SDK client per event loop and configuration (its HTTP session is loop-bound)."""
-        loop = asyncio.get_running_loop()
-        clients = _clients_by_loop.setdefault(loop, {})
-        key = (self.config.api_url, self.config.api_key, self.config.target)
-        if key not in clients:
-            clients[key] = AsyncDaytona(self.config)
-        return clients[key]
+        return DaytonaWorkspace(workspace_id, sandbox, last_line(response.result))
 
 
-ClientKey = tuple[str | None, str | None, str | None]
-"""What tells two SDK clients apart: the API URL, the API key and the target."""
-_clients_by_loop: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[ClientKey, AsyncDaytona]
-] = weakref.WeakKeyDictionary()
-
-
-async def close_clients() -> None:
-    """Close this event loop's SDK clients (call before the loop ends)."""
-    clients = _clients_by_loop.pop(asyncio.get_running_loop(), {})
-    for client in clients.values():
-        await client.close()
-
-
-@contextmanager
-def _translated(action: str, sandbox_id: str | None) -> Iterator[None]:
-    """Turn SDK errors into `SandboxError`s that name Daytona, the action and the cause."""
-    try:
-        yield
-    except DaytonaError as error:
-        where = f"sandbox {sandbox_id}" if sandbox_id else "Daytona"
-        message = f"Daytona: {action} in {where} failed: {_cause(error)}"
-        if isinstance(error, DaytonaNotFoundError) or getattr(error, "status_code", None) == 404:
-            raise SandboxGoneError(message) from None
-        raise SandboxError(message) from None
-
-
-def _cause(error: DaytonaError) -> str:
-    status = getattr(error, "status_code", None)
-    text = redact(str(error).strip() or type(error).__name__)
-    if isinstance(error, DaytonaRateLimitError):
-        retry_after = (getattr(error, "headers", None) or {}).get("Retry-After")
-        wait = f", retry after {retry_after} s" if retry_after else ""
-        return f"rate limited (HTTP 429{wait}): {text}"
-    return f"HTTP {status}: {text}" if status else text
+def last_line(output: str) -> str:
+    """The last line a command printed (a workspace directory, after any noise)."""
+    return output.strip().splitlines()[-1]
 
 
 def _result(exit_code: int | float | None, output: str | None) -> ExecResult:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sandbox.base import ExecResult, SandboxBackend, Workspace
+from sandbox.base import ExecResult, SandboxBackend, Workspace, WorkspaceInfo
 
 
 class WorkspaceService:
@@ -40,13 +40,28 @@ class WorkspaceService:
         await self.backend.destroy(dream_id)
 
     async def destroy_all(self) -> list[str]:
-        """Destroy every workspace of ours the backend sees, crashed runs' included."""
+        """Destroy every workspace of ours the backend sees, crashed runs' included, then every
+        warm-pool sandbox no dream has claimed (named by its sandbox id)."""
         destroyed = []
         for info in await self.backend.list():
             await self.backend.destroy(info.id)
             destroyed.append(info.id)
         self._workspaces.clear()
+        if self.backend.name == "daytona":
+            from sandbox.pool import delete_members  # the Daytona SDK loads only for Daytona
+
+            destroyed += await delete_members(self.backend)
         return destroyed
+
+    async def list_all(self) -> list[WorkspaceInfo]:
+        """Every workspace of ours the backend sees, then the warm-pool sandboxes no dream has
+        claimed yet (their `pool` set)."""
+        workspaces = await self.backend.list()
+        if self.backend.name != "daytona":
+            return workspaces
+        from sandbox.pool import list_members
+
+        return [*workspaces, *await list_members(self.backend)]
 
     def get_workspace_info(self, dream_id: str) -> dict[str, Any] | None:
         workspace = self._workspaces.get(dream_id)

@@ -79,6 +79,16 @@ async def fake_daytona(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDay
 
 
 @pytest.fixture
+def on_daytona(
+    fake_daytona: FakeDaytona, fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> FakeDaytona:
+    """Dreams on the loopback Daytona (USE_DAYTONA), answered by the loopback LLM."""
+    monkeypatch.setenv("USE_DAYTONA", "true")
+    get_settings.cache_clear()
+    return fake_daytona
+
+
+@pytest.fixture
 def live_server(fake_llm: FakeOpenAI) -> Iterator[LiveServer]:
     """The FastAPI app over real HTTP, its dreams answered by the loopback LLM server."""
     server = LiveServer().start()

@@ -1,5 +1,5 @@
 """The import rule: server.py, cli.py -> graph -> evaluation -> nodes -> library -> outputs
--> sandbox -> verification -> embeddings -> core.
+-> sandbox -> verification -> embeddings -> telemetry -> core.
 A lower layer never imports a higher one (checked on the source, so no import runs)."""
 
 import ast
@@ -10,6 +10,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 LAYERS = [
     "core",
+    "telemetry",
     "embeddings",
     "verification",
     "sandbox",

@@ -31,15 +31,6 @@ SEED_FILES = {
 }
 
 
-@pytest.fixture
-def on_daytona(
-    fake_daytona: FakeDaytona, fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
-) -> FakeDaytona:
-    monkeypatch.setenv("USE_DAYTONA", "true")
-    get_settings.cache_clear()
-    return fake_daytona
-
-
 async def test_daytona_dream_keeps_the_sandbox_when_asked(
     on_daytona: FakeDaytona, monkeypatch: pytest.MonkeyPatch
 ) -> None:

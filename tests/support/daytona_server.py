@@ -6,6 +6,9 @@ subprocesses (not isolated): their cwd is mapped into the root, `HOME` is the ro
 `/home/daytona`, absolute paths under the root's top-level folders are rewritten to host paths in
 the command, and host paths in the output are rewritten back to sandbox paths.
 The SDK's Socket.IO event stream is not served; the SDK falls back to polling.
+Creation can be made as slow as Daytona's (`create_latency`: `POST /sandbox` answers, with a
+started sandbox, after that many seconds); a sandbox can be created from a snapshot named in
+`snapshots` (any other answers 400 as the API does); SSH access is issued as the API issues it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
@@ -228,10 +231,16 @@ async def _toolbox_error_response(request: Request, exc: Exception) -> Response:
 class FakeDaytona:
     """Loopback Daytona API (control plane + toolbox) for tests, on 127.0.0.1."""
 
-    def __init__(self, api_key: str = "test-key") -> None:
+    def __init__(self, api_key: str = "test-key", *, create_latency: float = 0.0) -> None:
         self.api_key = api_key
         self.url = ""
         self.fail_create: list[int] = []
+        self.create_latency = create_latency
+        """Seconds `POST /sandbox` takes before it answers (Daytona takes a few)."""
+        self.snapshots: set[str] = set()
+        """Snapshots a sandbox may be created from; any other answers 400, as the API does."""
+        self.ssh_grants: list[dict[str, Any]] = []
+        """Every SSH access issued: sandbox id, token, minutes asked for."""
         self.requests: list[tuple[str, str]] = []
         self._toolbox_url = ""
         self._sandboxes: dict[str, _Sandbox] = {}
@@ -245,7 +254,10 @@ class FakeDaytona:
         """Serve on a free port in a background thread; returns once it accepts connections."""
         self._roots = tempfile.TemporaryDirectory(prefix="fake-daytona-")
         self._roots_dir = Path(self._roots.name).resolve()
-        listener = socket.socket()
+        # IPPROTO_TCP named explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+        # whose protocol says TCP, as a real API server does; without it every keep-alive
+        # response stalls ~40 ms on the client's delayed ACK.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.bind(("127.0.0.1", 0))
         port = listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/api"
@@ -292,6 +304,7 @@ class FakeDaytona:
                 "state": sandbox.state,
                 "auto_stop_interval": sandbox.auto_stop_interval,
                 "auto_delete_interval": sandbox.auto_delete_interval,
+                "snapshot": sandbox.snapshot,
             }
             for sandbox in list(self._sandboxes.values())
         ]
@@ -315,6 +328,7 @@ class FakeDaytona:
             ("PUT", "/api/sandbox/{key}/labels", self._replace_labels),
             ("POST", "/api/sandbox/{key}/autostop/{interval}", self._set_auto_stop),
             ("POST", "/api/sandbox/{key}/autodelete/{interval}", self._set_auto_delete),
+            ("POST", "/api/sandbox/{key}/ssh-access", self._create_ssh_access),
             ("GET", "/toolbox/{key}/user-home-dir", self._user_home_dir),
             ("GET", "/toolbox/{key}/work-dir", self._work_dir),
             ("POST", "/toolbox/{key}/files/bulk-upload", self._upload_files),
@@ -360,6 +374,12 @@ class FakeDaytona:
             headers = {"Retry-After": "1"} if status == 429 else None
             return _error(status, f"Injected failure {status}", headers=headers)
         body = await request.json()
+        snapshot = body.get("snapshot")
+        if snapshot is not None and snapshot not in self.snapshots:
+            return _error(
+                400, f"Snapshot {snapshot} not found. Did you add it through the Daytona Dashboard?"
+            )
+        await asyncio.sleep(self.create_latency)
         sandbox_id = str(uuid.uuid4())
         name = body.get("name") or sandbox_id
         if self._find(name):
@@ -373,7 +393,7 @@ class FakeDaytona:
             auto_stop_interval=body.get("autoStopInterval", 15),
             auto_archive_interval=body.get("autoArchiveInterval", 10080),
             auto_delete_interval=body.get("autoDeleteInterval", -1),
-            snapshot=body.get("snapshot"),
+            snapshot=snapshot,
             user=body.get("user") or "daytona",
             target=body.get("target") or "us",
             resources={
@@ -459,6 +479,29 @@ class FakeDaytona:
             return self._not_found(key)
         sandbox.auto_delete_interval = interval
         return self._sandbox_response(sandbox)
+
+    async def _create_ssh_access(self, key: str, request: Request) -> Response:
+        sandbox = self._find(key)
+        if not sandbox:
+            return self._not_found(key)
+        minutes = float(request.query_params.get("expiresInMinutes") or 60)
+        token = uuid.uuid4().hex
+        created = datetime.now(UTC)
+        self.ssh_grants.append({"sandbox_id": sandbox.id, "token": token, "minutes": minutes})
+        stamp = created.isoformat().replace("+00:00", "Z")
+        return JSONResponse(
+            {
+                "id": str(uuid.uuid4()),
+                "sandboxId": sandbox.id,
+                "token": token,
+                "expiresAt": (created + timedelta(minutes=minutes))
+                .isoformat()
+                .replace("+00:00", "Z"),
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "sshCommand": f"ssh -p 2222 {token}@127.0.0.1",
+            }
+        )
 
     # Toolbox
 

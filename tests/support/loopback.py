@@ -11,11 +11,11 @@ from starlette.types import ASGIApp
 class LoopbackServer:
     """Serves `app` on a free loopback port until `stop`."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, backlog: int = 1024) -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port: int = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", backlog=1024)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", backlog=backlog)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True

@@ -39,7 +39,9 @@ def ideas(output: dict) -> list[dict]:
 
 def workspace_text(output: dict) -> str:
     root = Path(output["metadata"]["workspacePath"])
-    return "\n".join(path.read_text() for path in sorted(root.rglob("*")) if path.is_file())
+    return "\n".join(
+        path.read_text(errors="replace") for path in sorted(root.rglob("*")) if path.is_file()
+    )
 
 
 async def test_every_idea_is_searched_once_with_the_customer_and_verified(
