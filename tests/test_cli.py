@@ -172,11 +172,12 @@ def test_an_unexpected_error_is_one_line_and_a_crash_log(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated_env: Path
 ) -> None:
     import cli
+    from codreamer_cli import library as library_commands
 
     async def broken() -> list:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "list_dreams", broken)
+    monkeypatch.setattr(library_commands, "list_dreams", broken)
     monkeypatch.setattr(sys, "argv", ["codreamer", "list", "--workspaces"])
     with pytest.raises(SystemExit) as exited:
         cli.main()

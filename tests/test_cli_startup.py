@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-import cli
+from codreamer_cli.dreams import EXPORT_FORMATS
 from outputs.exports import FORMATS
 
 HEAVY = {"langgraph", "langchain_core", "langchain_openai", "openai", "daytona", "uvicorn"}
@@ -49,4 +49,4 @@ def test_cli_help_and_usage_errors_load_no_heavy_module(args: list[str], code: i
 
 
 def test_cli_export_formats_are_the_exporters_and_html() -> None:
-    assert cli.EXPORT_FORMATS == (*FORMATS, "html")
+    assert EXPORT_FORMATS == (*FORMATS, "html")

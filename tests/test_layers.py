@@ -1,5 +1,5 @@
-"""The import rule: server.py, cli.py -> graph -> evaluation -> nodes -> library -> outputs
--> sandbox -> verification -> embeddings -> telemetry -> core.
+"""The import rule: server.py, cli.py, codreamer_cli/ -> graph -> evaluation -> nodes -> library
+-> outputs -> sandbox -> verification -> embeddings -> telemetry -> core.
 A lower layer never imports a higher one (checked on the source, so no import runs)."""
 
 import ast
@@ -20,7 +20,7 @@ LAYERS = [
     "evaluation",
     "graph",
 ]
-ENTRY_POINTS = {"server", "cli", "http_guards", "webapp"}
+ENTRY_POINTS = {"server", "cli", "codreamer_cli", "http_guards", "webapp"}
 
 
 def imported_top_levels(path: Path) -> set[str]:
