@@ -118,8 +118,9 @@ def fork(
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
     ] = False,
 ) -> None:
-    """Start a new dream from a dream's checkpoint after generation N: generations up to N
-    are kept exactly, the rest are grown again (only they cost LLM calls)."""
+    """Start a new dream from a dream's generation N: keep generations up to N, grow the rest.
+
+    Only the regrown part costs LLM calls."""
     from core.context import InvalidRunSettingsError
     from graph.fork import stream_fork
     from nodes.create_workspace import new_workspace_id
