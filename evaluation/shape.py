@@ -70,7 +70,6 @@ def path_to_product(view: GraphView, shape: Shape) -> Score:
     0 for a graph with nothing grown."""
     if not view.grown:
         return Score(0.0, {"reaching": 0, "of": len(view.nodes), "missing": []})
-    share = quality_report(view.nodes, shape.children_count, shape.generations)["path_to_product"]
     reaching = reaching_product(view.nodes) | {PRODUCT_FEATURE}
     missing = [node["id"] for node in view.nodes if node["id"] not in reaching]
     others = sum(node["id"] != PRODUCT_FEATURE for node in view.nodes)
@@ -79,7 +78,7 @@ def path_to_product(view: GraphView, shape: Shape) -> Score:
         "of": others,
         "missing": missing[:DETAIL_LIMIT],
     }
-    return Score(float(share), figures)
+    return Score(round((others - len(missing)) / others, 4), figures)
 
 
 def grounding(view: GraphView) -> Score | None:

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.settings import get_settings
-from core.state import CUSTOMER_JOB, PRODUCT_FEATURE
 from evaluation.compare import compare_evaluations
 from evaluation.judge import JudgeCache
 from evaluation.report import EVALUATION_VERSION, evaluate_graph
 from library import DreamLibrary, get_library
-from library.records import created_at
+from library.records import graph_record
 from outputs.history import UnreadableResultsError, load_dream
 
 JUDGEMENTS = ("codreamer", "judgements")
@@ -71,7 +70,7 @@ async def evaluation_of(dream_id: str, *, refresh: bool = False) -> dict[str, An
     return {
         "graphId": dream_id,
         "evaluation": evaluation,
-        "graphMetadata": graph_metadata(dream_id, dream.output),
+        "graphMetadata": graph_metadata(dream.output),
     }
 
 
@@ -89,15 +88,14 @@ async def comparison_of(
     }
 
 
-def graph_metadata(dream_id: str, output: dict[str, Any]) -> dict[str, Any]:
-    """Who and what the dream was for, when it was made and how."""
-    anchors = {node["id"]: node["content"] for node in output["nodes"] if node["generation"] == 0}
-    metadata = output["metadata"]
+def graph_metadata(output: dict[str, Any]) -> dict[str, Any]:
+    """Who and what the dream was for, when it was made and how (as the library records it)."""
+    record = graph_record(output)
     return {
-        "customer": anchors.get(CUSTOMER_JOB, ""),
-        "product": anchors.get(PRODUCT_FEATURE, ""),
-        "createdAt": created_at(dream_id),
-        "implementation": metadata.get("implementation") or metadata.get("mode", "workflow"),
+        "customer": record["customer"],
+        "product": record["product"],
+        "createdAt": record["createdAt"],
+        "implementation": record["metadata"]["implementation"],
     }
 
 
